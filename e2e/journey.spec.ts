@@ -1,0 +1,69 @@
+// The walking skeleton's user journey (issue 3): account → plan → two tabs → type → saved → reload.
+import type { Page } from '@playwright/test';
+import { expect, expectSaved, saveStatus, test } from './fixtures.ts';
+
+async function recordStates(page: Page) {
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="save-status"]');
+    const states: string[] = [el?.getAttribute('data-state') ?? '?'];
+    (window as unknown as { __states: string[] }).__states = states;
+    new MutationObserver(() => {
+      const state = el?.getAttribute('data-state') ?? '?';
+      if (states.at(-1) !== state) states.push(state);
+    }).observe(el!, { attributes: true, attributeFilter: ['data-state'] });
+  });
+}
+const states = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __states: string[] }).__states);
+
+test('a new user creates a plan, edits it in two tabs and finds it after a reload', async ({
+  page,
+  context,
+}) => {
+  const email = `journey-${Date.now()}@example.com`;
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('a long password');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/plans$/);
+
+  await page.getByLabel('Plan title').fill('Bakery on the corner');
+  await page.getByRole('button', { name: 'New plan' }).click();
+  await expect(page).toHaveURL(/\/plans\/[0-9a-f-]+\/section-one$/);
+  await expect(page.locator('main').getByRole('textbox')).toHaveCount(5);
+  await expectSaved(page);
+  await expect(page.getByRole('navigation').getByRole('link')).toHaveCount(6);
+
+  const second = await context.newPage();
+  await second.goto(page.url());
+  await expect(second.locator('main').getByRole('textbox').first()).toBeVisible();
+  await recordStates(page);
+
+  const field = page.getByLabel('Why do you want to start this business?');
+  const mirror = second.getByLabel('Why do you want to start this business?');
+  await field.pressSequentially('Fresh bread', { delay: 20 });
+  // The other tab follows while the author types, before any save round trip.
+  await expect(mirror).toHaveValue('Fresh bread');
+  await expectSaved(page);
+  await expectSaved(second);
+  expect(await states(page)).toEqual(['saved', 'pending', 'saving', 'saved']);
+
+  const unicode = 'Café ☕ — שלום — e\u0301 — 👩‍🍳';
+  await page.getByLabel('What worries you most?').fill(unicode);
+  await expectSaved(page);
+
+  await page.reload();
+  await expect(page.getByLabel('Why do you want to start this business?')).toHaveValue(
+    'Fresh bread',
+  );
+  await expect(page.getByLabel('What worries you most?')).toHaveValue(unicode);
+  await expect(saveStatus(page)).toHaveText('All changes saved');
+
+  // The plan is listed by its title and leads back to the editor.
+  await page.goto('/plans');
+  await page.getByRole('link', { name: 'Bakery on the corner' }).click();
+  await expect(page.getByLabel('Why do you want to start this business?')).toHaveValue(
+    'Fresh bread',
+  );
+});

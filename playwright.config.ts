@@ -1,0 +1,53 @@
+import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findChromium, systemChromiumArgs } from './scripts/find-browser.mjs';
+
+// The config is evaluated by the runner and again by each worker: decide the port and data
+// folder once, in the runner, and hand them down through the environment.
+if (!process.env.E2E_BASE_URL) {
+  const port = execFileSync(process.execPath, [
+    '-e',
+    "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
+  ]).toString();
+  process.env.E2E_PORT = port;
+  process.env.E2E_BASE_URL = `http://localhost:${port}`;
+  process.env.E2E_DATA_DIR = mkdtempSync(join(tmpdir(), 'mpfs-e2e-'));
+}
+
+const browser = findChromium();
+const launchOptions =
+  browser?.kind === 'system' ? { executablePath: browser.path, args: systemChromiumArgs() } : {};
+
+export default defineConfig({
+  testDir: 'e2e',
+  // Two cores: two test files at a time keeps the server and the browsers responsive.
+  workers: 2,
+  fullyParallel: false,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: process.env.E2E_BASE_URL,
+    launchOptions,
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    command: `node --import tsx server/main.ts`,
+    url: `${process.env.E2E_BASE_URL}/health`,
+    env: {
+      PORT: process.env.E2E_PORT ?? '',
+      DATA_DIR: process.env.E2E_DATA_DIR ?? '',
+      STATIC_DIR: 'dist',
+      TEST_HOOKS: '1',
+      LOG_LEVEL: 'warn',
+    },
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,2 @@
+export function findChromium(): { kind: 'playwright' | 'system'; path: string } | null;
+export function systemChromiumArgs(): string[];

@@ -1,0 +1,210 @@
+import { useEffect, useState } from 'react';
+import { Link, NavLink, useParams } from 'react-router-dom';
+import { useStore } from 'zustand';
+import {
+  isSectionKey,
+  UuidSchema,
+  type SectionData,
+  type SectionKey,
+} from '../../supabase/functions/_shared/schema.ts';
+import { SAVE_STATUS, type ResolveChoice } from '../../worker/protocol.ts';
+import { onAccessToken } from '../auth.ts';
+import { ConflictDialog } from '../components/ConflictDialog.tsx';
+import { SaveStatus } from '../components/SaveStatus.tsx';
+import { SECTIONS, sectionByKey, type SectionDefinition } from '../sections/sections.ts';
+import { getSectionStore } from '../stores/section-store.ts';
+import { supabase, functionsUrl } from '../supabase-client.ts';
+import { connectSync, onReloadRequired, type SyncClient } from '../sync/worker-client.ts';
+
+export function SectionPage() {
+  const { planId = '', sectionKey = '' } = useParams();
+  const section = sectionByKey(sectionKey);
+  if (!section || !isSectionKey(sectionKey) || !UuidSchema.safeParse(planId).success) {
+    return (
+      <main>
+        <p role="alert" className="error">
+          This address does not name a plan section. Go back to <Link to="/plans">your plans</Link>.
+        </p>
+      </main>
+    );
+  }
+  return (
+    <SectionEditor
+      key={`${planId}/${sectionKey}`}
+      planId={planId}
+      section={section}
+      sectionKey={sectionKey}
+    />
+  );
+}
+
+function useSyncClient() {
+  const [client, setClient] = useState<SyncClient | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [reload, setReload] = useState<string | null>(null);
+  useEffect(() => {
+    let alive = true;
+    void supabase.auth.getSession().then(async ({ data }) => {
+      const result = await connectSync(functionsUrl, data.session?.access_token ?? null);
+      if (!alive) return;
+      if (result.ok) {
+        setClient(result.value);
+        await result.value.setAuth(data.session?.access_token ?? null);
+      } else setFailure(result.message);
+    });
+    const offToken = onAccessToken((token) => {
+      void connectSync(functionsUrl, token).then((r) => {
+        if (r.ok) void r.value.setAuth(token);
+      });
+    });
+    const offReload = onReloadRequired(setReload);
+    return () => {
+      alive = false;
+      offToken();
+      offReload();
+    };
+  }, []);
+  return { client, failure, reload };
+}
+
+function SectionEditor({
+  planId,
+  sectionKey,
+  section,
+}: {
+  planId: string;
+  sectionKey: SectionKey;
+  section: SectionDefinition;
+}) {
+  const store = getSectionStore(planId, sectionKey);
+  const state = useStore(store);
+  const { client, failure, reload } = useSyncClient();
+  // The conflict (by server version) the author dismissed with Cancel; a newer one opens again.
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const [resolving, setResolving] = useState(false);
+
+  useEffect(() => {
+    if (!client) return;
+    let alive = true;
+    void client.open(planId, sectionKey).then((result) => {
+      if (!alive) return;
+      if (result.ok) store.view(result.value, 0);
+      else store.fail(result.message);
+    });
+    return () => {
+      alive = false;
+      void client.close(planId, sectionKey);
+    };
+  }, [client, planId, sectionKey, store]);
+
+  const dialogOpen = state.conflict !== null && dismissed !== state.conflict.serverVersion;
+
+  const type = (name: string, value: string) => {
+    const fields: SectionData = { [name]: value };
+    store.typed(fields);
+    if (!client) return;
+    void client.edit(planId, sectionKey, fields).then((result) => {
+      if (result.ok) store.acknowledged(fields, result.value.seq);
+      else {
+        store.acknowledged(fields, Number.MAX_SAFE_INTEGER);
+        store.fail(`${result.message} What you typed is still on screen.`);
+      }
+    });
+  };
+
+  const resolve = async (choice: ResolveChoice) => {
+    if (!client) return;
+    setResolving(true);
+    const result = await client.resolveConflict(planId, sectionKey, choice);
+    setResolving(false);
+    if (!result.ok) store.fail(result.message);
+  };
+
+  const problem = failure ?? state.failure;
+  return (
+    <div className="editor-layout">
+      <nav aria-label="Plan sections">
+        <Link to="/plans">All plans</Link>
+        <ol>
+          {SECTIONS.map((s) => (
+            <li key={s.key}>
+              <NavLink to={`/plans/${planId}/${s.key}`}>{s.title}</NavLink>
+            </li>
+          ))}
+        </ol>
+      </nav>
+      <main>
+        <h1>{section.title}</h1>
+        <p className="intro">{section.intro}</p>
+        <SaveStatus status={state.status} message={state.message} />
+        {reload && (
+          <p role="alert" className="error">
+            {reload}{' '}
+            <button type="button" onClick={() => window.location.reload()}>
+              Reload
+            </button>
+          </p>
+        )}
+        {problem && (
+          <p role="alert" className="error">
+            {problem}
+          </p>
+        )}
+        {state.status === SAVE_STATUS.conflict && state.conflict && !dialogOpen && (
+          <button type="button" onClick={() => setDismissed(null)}>
+            Review conflict
+          </button>
+        )}
+        {!state.loaded && !problem && <p className="loading">Loading section…</p>}
+        {state.loaded && (
+          <form className="section-form" onSubmit={(e) => e.preventDefault()}>
+            {section.fields.map((f) => {
+              const id = `field-${f.name}`;
+              const value = state.data[f.name];
+              const text =
+                typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value);
+              return (
+                <div className="field" key={f.name}>
+                  <label htmlFor={id}>{f.label}</label>
+                  <p className="help" id={`${id}-help`}>
+                    {f.help}
+                  </p>
+                  {f.multiline ? (
+                    <textarea
+                      id={id}
+                      name={f.name}
+                      aria-describedby={`${id}-help`}
+                      rows={4}
+                      value={text}
+                      onChange={(e) => type(f.name, e.target.value)}
+                    />
+                  ) : (
+                    <input
+                      id={id}
+                      name={f.name}
+                      aria-describedby={`${id}-help`}
+                      value={text}
+                      onChange={(e) => type(f.name, e.target.value)}
+                    />
+                  )}
+                </div>
+              );
+            })}
+          </form>
+        )}
+        {state.status === SAVE_STATUS.conflict && state.conflict && (
+          <ConflictDialog
+            open={dialogOpen}
+            section={section}
+            mine={state.data}
+            conflict={state.conflict}
+            busy={resolving}
+            onRefresh={() => void resolve('refresh')}
+            onOverwrite={() => void resolve('overwrite')}
+            onCancel={() => setDismissed(state.conflict?.serverVersion ?? null)}
+          />
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,122 @@
+// One store factory for every section: the view state a tab shows, fed by the tab's own typing
+// and by the worker's patches and views. The worker is the source of truth; this is a mirror.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
+import {
+  SAVE_STATUS,
+  type ConflictInfo,
+  type SaveStatus,
+  type SectionView,
+} from '../../worker/protocol.ts';
+
+export interface SectionState {
+  loaded: boolean;
+  data: SectionData;
+  serverVersion: number;
+  status: SaveStatus;
+  message: string | null;
+  conflict: ConflictInfo | null;
+  /** Set when the tab can't reach the worker or the worker refused the section. */
+  failure: string | null;
+}
+
+export interface SectionStore extends StoreApi<SectionState> {
+  /** The author typed: show it at once; `fields` still has to reach the worker. */
+  typed(fields: SectionData): void;
+  /** The worker has the edit with sequence `seq` of this tab. */
+  acknowledged(fields: SectionData, seq: number): void;
+  patch(fields: SectionData, seq: number): void;
+  view(view: SectionView, seq: number): void;
+  fail(message: string): void;
+}
+
+const initial: SectionState = {
+  loaded: false,
+  data: {},
+  serverVersion: 0,
+  status: SAVE_STATUS.saved,
+  message: null,
+  conflict: null,
+  failure: null,
+};
+
+export function createSectionStore(): SectionStore {
+  const store = createStore<SectionState>(() => initial);
+  // Fields typed here whose edit the worker has not acknowledged yet: a patch or view that the
+  // worker sent before it saw our edit must not overwrite what the author sees.
+  const unacked = new Map<string, number>();
+  // The newest value the worker sent for such a field, to apply if it turns out newer than ours.
+  const held = new Map<string, { value: unknown; seq: number }>();
+
+  const mergeIncoming = (fields: SectionData, seq: number): SectionData => {
+    const next: SectionData = {};
+    for (const [name, value] of Object.entries(fields)) {
+      if (unacked.has(name)) held.set(name, { value, seq });
+      else next[name] = value;
+    }
+    return next;
+  };
+
+  return Object.assign(store, {
+    typed(fields: SectionData) {
+      for (const name of Object.keys(fields)) unacked.set(name, (unacked.get(name) ?? 0) + 1);
+      store.setState((s) => ({ data: { ...s.data, ...fields } }));
+    },
+    acknowledged(fields: SectionData, seq: number) {
+      const resolved: SectionData = {};
+      for (const name of Object.keys(fields)) {
+        const left = (unacked.get(name) ?? 1) - 1;
+        if (left > 0) {
+          unacked.set(name, left);
+          continue;
+        }
+        unacked.delete(name);
+        const h = held.get(name);
+        held.delete(name);
+        // Another tab's edit that the worker applied after ours wins, as it did in the worker.
+        if (h && h.seq > seq) resolved[name] = h.value;
+      }
+      if (Object.keys(resolved).length > 0)
+        store.setState((s) => ({ data: { ...s.data, ...resolved } }));
+    },
+    patch(fields: SectionData, seq: number) {
+      const next = mergeIncoming(fields, seq);
+      if (Object.keys(next).length > 0) store.setState((s) => ({ data: { ...s.data, ...next } }));
+    },
+    view(view: SectionView, seq: number) {
+      const next = mergeIncoming(view.data, seq);
+      store.setState((s) => {
+        const data: SectionData = { ...next };
+        for (const name of unacked.keys()) if (name in s.data) data[name] = s.data[name];
+        return {
+          loaded: true,
+          data,
+          serverVersion: view.serverVersion,
+          status: view.status,
+          message: view.message,
+          conflict: view.conflict,
+          failure: null,
+        };
+      });
+    },
+    fail(message: string) {
+      store.setState({ failure: message });
+    },
+  });
+}
+
+const stores = new Map<string, SectionStore>();
+
+export const sectionStoreKey = (planId: string, sectionKey: SectionKey) =>
+  `${planId}/${sectionKey}`;
+
+/** The store of one section in this tab, created on first use. */
+export function getSectionStore(planId: string, sectionKey: SectionKey): SectionStore {
+  const key = sectionStoreKey(planId, sectionKey);
+  let store = stores.get(key);
+  if (!store) {
+    store = createSectionStore();
+    stores.set(key, store);
+  }
+  return store;
+}

@@ -1,0 +1,121 @@
+// The one schema shared by the Edge Functions, the worker and the app: every value that crosses
+// HTTP, postMessage or IndexedDB is checked against what is defined here.
+import { z } from 'zod';
+
+export const SECTION_KEYS = [
+  'section-one',
+  'section-two',
+  'section-three',
+  'section-four',
+  'section-five',
+] as const;
+export type SectionKey = (typeof SECTION_KEYS)[number];
+export const SectionKeySchema = z.enum(SECTION_KEYS);
+export const isSectionKey = (value: string): value is SectionKey =>
+  (SECTION_KEYS as readonly string[]).includes(value);
+
+/** Error codes of the API (contract §3); the HTTP status of each is in ERROR_STATUS. */
+export const ERROR_CODES = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  VERSION_CONFLICT: 'VERSION_CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  VERSION_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+export const LIMITS = {
+  /** Largest raw request body, in bytes (contract §3). */
+  maxBodyBytes: 1_048_576,
+  /** Deepest nesting of objects/arrays inside a section's `data`. */
+  maxDepth: 32,
+  /** Most keys in any one object inside `data`. */
+  maxKeys: 1_000,
+  maxVersion: 2_147_483_647,
+  maxTitleLength: 200,
+} as const;
+
+export const VersionSchema = z
+  .number({ error: 'version must be a whole number from 0 to 2147483647' })
+  .int('version must be a whole number from 0 to 2147483647')
+  .min(0, 'version must be a whole number from 0 to 2147483647')
+  .max(LIMITS.maxVersion, 'version must be a whole number from 0 to 2147483647');
+
+export const UuidSchema = z.uuid({ error: 'planId must be a UUID' });
+
+/** A section's data: any JSON object (not an array, not null). */
+export const SectionDataSchema = z.record(z.string(), z.unknown(), {
+  error: 'data must be a JSON object',
+});
+export type SectionData = z.infer<typeof SectionDataSchema>;
+
+export const SaveSectionRequestSchema = z.strictObject(
+  {
+    planId: UuidSchema,
+    data: SectionDataSchema,
+    version: VersionSchema.optional(),
+  },
+  { error: 'the body must be a JSON object with planId, data and version' },
+);
+export type SaveSectionRequest = z.infer<typeof SaveSectionRequestSchema>;
+
+export const CreatePlanRequestSchema = z.strictObject({
+  title: z
+    .string({ error: 'title must be a string' })
+    .trim()
+    .min(1, 'title must not be empty')
+    .max(LIMITS.maxTitleLength, `title must be at most ${LIMITS.maxTitleLength} characters`),
+});
+
+export const PlanSectionSchema = z.object({
+  id: z.string(),
+  business_plan_id: z.string(),
+  section_key: SectionKeySchema,
+  data: SectionDataSchema,
+  version: z.number().int(),
+  updated_at: z.string(),
+  created_at: z.string(),
+});
+export type PlanSection = z.infer<typeof PlanSectionSchema>;
+
+export const BusinessPlanSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  created_at: z.string(),
+});
+export type BusinessPlan = z.infer<typeof BusinessPlanSchema>;
+
+export type ApiSuccess<T> = { success: true; data: T };
+export type ApiFailure = { success: false; error: ErrorCode; message: string };
+export type VersionConflictBody = ApiFailure & {
+  error: 'VERSION_CONFLICT';
+  serverVersion: number;
+  clientVersion: number;
+  serverData: SectionData;
+};
+
+export const ApiFailureSchema = z.object({
+  success: z.literal(false),
+  error: z.string(),
+  message: z.string(),
+});
+export const VersionConflictSchema = ApiFailureSchema.extend({
+  error: z.literal('VERSION_CONFLICT'),
+  serverVersion: z.number().int(),
+  clientVersion: z.number().int(),
+  serverData: SectionDataSchema,
+});

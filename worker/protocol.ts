@@ -1,0 +1,121 @@
+// Everything that crosses the boundary between a tab and the worker. Bump PROTOCOL_VERSION on any
+// incompatible change: a tab and a worker of different versions refuse to talk (see docs/).
+import { z } from 'zod';
+import {
+  SectionDataSchema,
+  SectionKeySchema,
+  type SectionData,
+  type SectionKey,
+} from '../supabase/functions/_shared/schema.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** The contract's `data-state` values of `[data-testid="save-status"]`. */
+export const SAVE_STATUS = {
+  saved: 'saved',
+  pending: 'pending',
+  saving: 'saving',
+  savedLocally: 'saved-locally',
+  conflict: 'conflict',
+  error: 'error',
+} as const;
+export type SaveStatus = (typeof SAVE_STATUS)[keyof typeof SAVE_STATUS];
+
+/** Codes of expected failures between tab and worker; they cross Comlink as data. */
+export const WORKER_CODES = {
+  PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
+  BAD_MESSAGE: 'BAD_MESSAGE',
+  NOT_CONNECTED: 'NOT_CONNECTED',
+  NOT_OPEN: 'NOT_OPEN',
+  NO_CONFLICT: 'NO_CONFLICT',
+  TIMEOUT: 'TIMEOUT',
+  WORKER_FAILED: 'WORKER_FAILED',
+} as const;
+export type WorkerCode = (typeof WORKER_CODES)[keyof typeof WORKER_CODES];
+
+export type WorkerResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: WorkerCode; message: string };
+
+export interface ConflictInfo {
+  serverVersion: number;
+  serverData: SectionData;
+}
+
+/** What a tab shows of one section. */
+export interface SectionView {
+  planId: string;
+  sectionKey: SectionKey;
+  /** The server copy with every local edit applied: what the fields show. */
+  data: SectionData;
+  /** The server version the local edits are based on. */
+  serverVersion: number;
+  status: SaveStatus;
+  /** Words for the status when it needs more than the status name (errors, conflicts). */
+  message: string | null;
+  conflict: ConflictInfo | null;
+}
+
+export type TabEvent =
+  /** Field values changed by another tab or by the server; apply them as they are. */
+  | {
+      type: 'patch';
+      planId: string;
+      sectionKey: SectionKey;
+      fields: SectionData;
+      origin: string;
+      /** The worker's edit sequence number of this change (see `edit`'s answer). */
+      seq: number;
+    }
+  /** The whole view, sent after anything but a plain edit (load, save, conflict, resolve). */
+  | { type: 'view'; view: SectionView; /** the last edit seq the view includes */ seq: number }
+  /** The worker can't serve this tab any more (protocol change): the tab must reload. */
+  | { type: 'reload'; reason: string };
+
+export interface Hello {
+  protocolVersion: number;
+  tabId: string;
+  /** Base URL of the Edge Functions, e.g. `http://localhost:54321/functions/v1`. */
+  functionsUrl: string;
+  accessToken: string | null;
+}
+
+export const HelloSchema = z.object({
+  protocolVersion: z.number().int(),
+  tabId: z.string().min(1).max(100),
+  functionsUrl: z.string().url(),
+  accessToken: z.string().nullable(),
+});
+export const OpenArgsSchema = z.object({ planId: z.uuid(), sectionKey: SectionKeySchema });
+export const EditArgsSchema = OpenArgsSchema.extend({ fields: SectionDataSchema });
+export const ResolveChoiceSchema = z.enum(['refresh', 'overwrite']);
+export type ResolveChoice = z.infer<typeof ResolveChoiceSchema>;
+
+/** The object a tab reaches through Comlink: one session per connected tab. */
+export interface WorkerSessionApi {
+  hello(
+    hello: Hello,
+    listener: (event: TabEvent) => void,
+  ): Promise<WorkerResult<{ workerId: string; protocolVersion: number }>>;
+  setAuth(accessToken: string | null): Promise<WorkerResult<null>>;
+  /** Subscribe this tab to a section; answers once the section is loaded (or known new). */
+  open(planId: string, sectionKey: SectionKey): Promise<WorkerResult<SectionView>>;
+  close(planId: string, sectionKey: SectionKey): Promise<WorkerResult<null>>;
+  /**
+   * Apply field values typed in this tab; other tabs get a `patch`, the save is debounced.
+   * Every applied edit gets the next number of one worker-wide sequence, returned here and carried
+   * by patches and views, so a tab can tell whether another tab's change came before or after its own.
+   */
+  edit(
+    planId: string,
+    sectionKey: SectionKey,
+    fields: SectionData,
+  ): Promise<WorkerResult<{ status: SaveStatus; seq: number }>>;
+  resolveConflict(
+    planId: string,
+    sectionKey: SectionKey,
+    choice: ResolveChoice,
+  ): Promise<WorkerResult<null>>;
+  /** Save every pending edit now instead of waiting for the debounce (tab hiding, tests). */
+  flush(): Promise<WorkerResult<null>>;
+}
