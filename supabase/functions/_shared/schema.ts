@@ -73,13 +73,64 @@ export const SaveSectionRequestSchema = z.strictObject(
 );
 export type SaveSectionRequest = z.infer<typeof SaveSectionRequestSchema>;
 
-export const CreatePlanRequestSchema = z.strictObject({
-  title: z
-    .string({ error: 'title must be a string' })
-    .trim()
-    .min(1, 'title must not be empty')
-    .max(LIMITS.maxTitleLength, `title must be at most ${LIMITS.maxTitleLength} characters`),
-});
+/**
+ * Text Postgres can store: no NUL character and no unpaired UTF-16 surrogate (both are rejected
+ * by `text` and `jsonb`, so they are refused with a 400 before they reach the database).
+ */
+const UNSTORABLE_TEXT =
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
+  /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const isStorableText = (value: string): boolean => !UNSTORABLE_TEXT.test(value);
+
+/**
+ * Checks what a schema can't express about a section's `data`: nesting depth and keys per object
+ * (LIMITS), numbers that JSON can't carry back (Infinity from `1e400`), and strings or keys
+ * Postgres can't store. Returns what is wrong, in words, or null when the data can be saved.
+ */
+export function findSectionDataProblem(data: unknown): string | null {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: data, depth: 1 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { value, depth } = item;
+    if (value === null || typeof value === 'boolean') continue;
+    if (typeof value === 'string') {
+      if (!isStorableText(value))
+        return 'data contains a string with a NUL character or an unpaired surrogate; remove it and save again';
+      continue;
+    }
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return 'data contains a number too large to store';
+      continue;
+    }
+    if (typeof value !== 'object') return 'data must contain only JSON values';
+    if (depth > LIMITS.maxDepth)
+      return `data is nested more than ${LIMITS.maxDepth} levels deep; flatten it and save again`;
+    if (Array.isArray(value)) {
+      for (const element of value) stack.push({ value: element, depth: depth + 1 });
+      continue;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > LIMITS.maxKeys)
+      return `an object in data has more than ${LIMITS.maxKeys} keys; split it and save again`;
+    for (const key of keys) {
+      if (!isStorableText(key))
+        return 'data contains a key with a NUL character or an unpaired surrogate; rename it and save again';
+      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+export const CreatePlanRequestSchema = z.strictObject(
+  {
+    title: z
+      .string({ error: 'title must be a string' })
+      .trim()
+      .min(1, 'title must not be empty')
+      .max(LIMITS.maxTitleLength, `title must be at most ${LIMITS.maxTitleLength} characters`)
+      .refine(isStorableText, 'title must not contain a NUL character or an unpaired surrogate'),
+  },
+  { error: 'the body must be a JSON object with a title' },
+);
 
 export const PlanSectionSchema = z.object({
   id: z.string(),

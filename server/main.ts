@@ -1,0 +1,130 @@
+// `npm start`: the app and its API on one origin, on an embedded Postgres (PGlite).
+//   PORT       (default 54321)
+//   HOST       (default localhost: http://localhost:PORT works over IPv4 and IPv6)
+//   DATA_DIR   (default .data/)  the database and the JWT secret, kept across restarts
+//   STATIC_DIR (default dist/)   the Vite build
+//   TEST_HOOKS=1                 mounts /__test/* (counts of saves, for test suites)
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { StartupError, openLocalServer, type LocalServer } from './local.ts';
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+const portText = process.env.PORT ?? '54321';
+const port = Number(portText);
+if (!/^\d+$/.test(portText) || port > 65535)
+  fail(`PORT=${portText} is not a port number. Use a number from 1 to 65535, e.g. PORT=54321.`);
+const host = process.env.HOST || 'localhost';
+const dataDir = path.resolve(process.env.DATA_DIR || '.data');
+const staticDir = path.resolve(process.env.STATIC_DIR || 'dist');
+const testHooks = process.env.TEST_HOOKS === '1';
+
+/** Listens on one address; resolves with the server, rejects with the listen error. */
+function listen(listener: Listener, address: string, portNumber: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(listener);
+    server.once('error', reject);
+    server.listen({ port: portNumber, host: address, ipv6Only: address === '::1' }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+/** `localhost` → both loopback addresses, so whichever the browser picks answers. */
+async function listenAll(listener: Listener): Promise<{ servers: Server[]; port: number }> {
+  if (host !== 'localhost') {
+    const server = await listen(listener, host, port);
+    return { servers: [server], port: (server.address() as { port: number }).port };
+  }
+  const first = await listen(listener, '127.0.0.1', port);
+  const actual = (first.address() as { port: number }).port;
+  try {
+    return { servers: [first, await listen(listener, '::1', actual)], port: actual };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')
+      return { servers: [first], port: actual };
+    first.close();
+    throw error;
+  }
+}
+
+async function main() {
+  // Bind first, so a taken port is reported at once; requests wait until the database is ready.
+  let resolveReady!: (listener: Listener) => void;
+  const ready = new Promise<Listener>((resolve) => (resolveReady = resolve));
+  let bound: { servers: Server[]; port: number };
+  try {
+    bound = await listenAll((req, res) => void ready.then((listener) => listener(req, res)));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      fail(
+        `Port ${port} is already in use (is myplanforsuccess already running?). Stop that program, or start on another port: PORT=${port + 1} npm start`,
+      );
+    if (code === 'EACCES')
+      fail(
+        `Port ${port} needs more privileges than this user has. Start on a port above 1023: PORT=54321 npm start`,
+      );
+    if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL')
+      fail(`HOST=${host} is not an address of this machine. Unset HOST, or use HOST=localhost.`);
+    throw error;
+  }
+
+  let local: LocalServer;
+  try {
+    local = await openLocalServer({ dataDir, staticDir, testHooks });
+  } catch (error) {
+    for (const server of bound.servers) server.close();
+    if (error instanceof StartupError) fail(error.message);
+    throw error;
+  }
+  resolveReady(getRequestListener(local.app.fetch));
+
+  const shownHost =
+    host === 'localhost' || host === '127.0.0.1' || host === '::1' ? 'localhost' : host;
+  console.log(`myplanforsuccess is running at http://${shownHost}:${bound.port}`);
+  console.log(`Data is kept in ${local.dataDir} (delete that folder to start over).`);
+  if (!existsSync(path.join(staticDir, 'index.html')))
+    console.log(
+      `The app is not built yet (no ${path.join(staticDir, 'index.html')}): run npm run build. The API works meanwhile.`,
+    );
+  if (testHooks) console.log('Test hooks are on (TEST_HOOKS=1): /__test/stats.');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting without waiting.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: stopping…`);
+    await Promise.all(
+      bound.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+    await local.close();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error('myplanforsuccess could not start:', error);
+  process.exit(1);
+});

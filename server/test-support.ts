@@ -1,0 +1,106 @@
+// Helpers for the test suites (not used at run time): throwaway databases on both adapters,
+// users and signed tokens.
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { signAccessToken } from '../supabase/functions/_shared/auth.ts';
+import type { Db } from '../supabase/functions/_shared/db.ts';
+import { createPostgresDb } from '../supabase/functions/_shared/db-postgres.ts';
+import { createPgliteDb } from './db-pglite.ts';
+import { migrate } from './migrate.ts';
+
+export const TEST_SECRET = 'test-only-jwt-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+/** The real Postgres the suites use (trust auth); TEST_PG_URL overrides. */
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestDatabase {
+  label: 'pglite' | 'postgres';
+  db: Db;
+  /** Empties every table (users cascade to plans, sections and refresh tokens). */
+  truncate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function truncateAll(db: Db) {
+  await db.asService((tx) => tx.exec('truncate auth.users, public.business_plans cascade'));
+}
+
+/** One in-memory PGlite, migrated. Slow to create (~2 s): share it across a file's tests. */
+export async function createPgliteTestDatabase(): Promise<TestDatabase> {
+  const db = await createPgliteDb();
+  await migrate(db);
+  return { label: 'pglite', db, truncate: () => truncateAll(db), close: () => db.close() };
+}
+
+/**
+ * Whether the real Postgres answers. When it doesn't, its suites are skipped with a warning,
+ * unless MPFS_REQUIRE_PG=1 (then they fail).
+ */
+export async function postgresAvailable(): Promise<boolean> {
+  const sql = postgres(PG_ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch (error) {
+    if (process.env.MPFS_REQUIRE_PG === '1') throw error;
+    console.warn(`Postgres at ${PG_ADMIN_URL} is not reachable: its suites are skipped.`);
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** A throwaway database `mpfs_test_<random>` on the real server, migrated; dropped by close(). */
+export async function createPostgresTestDatabase(max = 10): Promise<TestDatabase> {
+  const name = `mpfs_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const db = createPostgresDb(url.toString(), { max });
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    throw error;
+  }
+  return {
+    label: 'postgres',
+    db,
+    truncate: () => truncateAll(db),
+    async close() {
+      await db.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+
+let userCounter = 0;
+
+/** A user row (no usable password) and a valid access token for it. */
+export async function createTestUser(db: Db, email?: string): Promise<TestUser> {
+  const address = email ?? `user${++userCounter}-${randomBytes(3).toString('hex')}@example.com`;
+  const [row] = await db.asService((tx) =>
+    tx.query<{ id: string }>(
+      `insert into auth.users (email, encrypted_password) values ($1, 'no-password') returning id`,
+      [address],
+    ),
+  );
+  if (!row) throw new Error('no user row');
+  return {
+    id: row.id,
+    email: address,
+    token: await signAccessToken(TEST_SECRET, { sub: row.id, email: address }),
+  };
+}
+
+export const silentLog = () => {};

@@ -1,0 +1,868 @@
+// The API suite (contract §2–§3), run against both Db adapters: api.pglite.test.ts and
+// api.postgres.test.ts. It drives the Hono apps in-process with `app.request` and signed tokens.
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAuthApp } from '../../../server/auth.ts';
+import { migrate } from '../../../server/migrate.ts';
+import {
+  TEST_SECRET,
+  createTestUser,
+  silentLog,
+  type TestDatabase,
+  type TestUser,
+} from '../../../server/test-support.ts';
+import { createBusinessPlansApp } from '../business-plans/app.ts';
+import { createPlanSectionsApp } from '../plan-sections/app.ts';
+import { createJwtVerifier, signAccessToken } from './auth.ts';
+import { LIMITS, SECTION_KEYS } from './schema.ts';
+
+type App = { request: (input: string, init?: RequestInit) => Response | Promise<Response> };
+type Call = {
+  token?: string;
+  body?: unknown;
+  raw?: BodyInit;
+  headers?: Record<string, string>;
+};
+
+async function call(app: App, method: string, path: string, options: Call = {}) {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  Object.assign(headers, options.headers);
+  const body =
+    options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, body };
+  if (body instanceof ReadableStream) init.duplex = 'half';
+  const response = await app.request(path, init);
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    json = { unparsable: text };
+  }
+  return { status: response.status, json, headers: response.headers };
+}
+
+const NIL_PLAN = '6f1c2a4e-8b7d-4c3e-9a1f-2d3b4c5e6f70';
+
+function expectError(result: { status: number; json: Record<string, unknown> }, status: number) {
+  expect(result.status).toBe(status);
+  expect(result.json.success).toBe(false);
+  expect(typeof result.json.error).toBe('string');
+  expect(typeof result.json.message).toBe('string');
+  expect((result.json.message as string).length).toBeGreaterThan(10);
+}
+
+export function defineApiSuite(open: () => Promise<TestDatabase>) {
+  let env: TestDatabase;
+  let plans: App;
+  let sections: App;
+  let auth: App;
+  let alice: TestUser;
+  let bob: TestUser;
+
+  beforeAll(async () => {
+    env = await open();
+    const deps = { db: env.db, verifyToken: createJwtVerifier(TEST_SECRET), log: silentLog };
+    plans = createBusinessPlansApp(deps);
+    sections = createPlanSectionsApp(deps);
+    auth = createAuthApp({ db: env.db, jwtSecret: TEST_SECRET, refreshReuseSeconds: 0 });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+  beforeEach(async () => {
+    await env.truncate();
+    alice = await createTestUser(env.db);
+    bob = await createTestUser(env.db);
+  });
+
+  async function newPlan(user: TestUser, title = 'My plan'): Promise<string> {
+    const result = await call(plans, 'POST', '/business-plans', {
+      token: user.token,
+      body: { title },
+    });
+    expect(result.status).toBe(201);
+    return (result.json.data as { id: string }).id;
+  }
+
+  const put = (
+    user: TestUser,
+    planId: string,
+    data: unknown,
+    version?: number,
+    key = 'section-one',
+  ) =>
+    call(sections, 'PUT', `/plan-sections/${key}`, {
+      token: user.token,
+      body: version === undefined ? { planId, data } : { planId, data, version },
+    });
+  const getOne = (user: TestUser, planId: string, key = 'section-one') =>
+    call(sections, 'GET', `/plan-sections/${key}?planId=${planId}`, { token: user.token });
+
+  describe('database', () => {
+    it('applies nothing when migrated again', async () => {
+      expect(await migrate(env.db)).toEqual([]);
+    });
+
+    it('has row-level security on every table in public', async () => {
+      const rows = await env.db.asService((tx) =>
+        tx.query<{ relname: string; relrowsecurity: boolean }>(
+          `select c.relname, c.relrowsecurity from pg_class c
+           join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'public' and c.relkind in ('r', 'p')`,
+        ),
+      );
+      expect(rows.map((r) => r.relname).sort()).toEqual(['business_plans', 'plan_sections']);
+      for (const row of rows) expect(row.relrowsecurity, row.relname).toBe(true);
+    });
+
+    it("shows a user none of another user's rows, even in direct SQL", async () => {
+      const planId = await newPlan(alice);
+      expect((await put(alice, planId, { secret: 1 }, 0)).status).toBe(200);
+      const asBob = await env.db.asUser({ sub: bob.id }, async (tx) => ({
+        plans: await tx.query('select * from public.business_plans'),
+        sections: await tx.query('select * from public.plan_sections'),
+        updated: await tx.query(
+          `update public.plan_sections set data = '{"stolen":true}' returning id`,
+        ),
+        role: (await tx.query<{ r: string }>('select current_user as r'))[0]?.r,
+      }));
+      expect(asBob).toEqual({ plans: [], sections: [], updated: [], role: 'authenticated' });
+      const asAlice = await env.db.asUser({ sub: alice.id }, (tx) =>
+        tx.query<{ data: unknown }>('select data from public.plan_sections'),
+      );
+      expect(asAlice).toEqual([{ data: { secret: 1 } }]);
+      // Bob can't insert a section into Alice's plan, nor a plan in Alice's name.
+      await expect(
+        env.db.asUser({ sub: bob.id }, (tx) =>
+          tx.query(
+            `insert into public.plan_sections (business_plan_id, section_key) values ($1, 'section-two')`,
+            [planId],
+          ),
+        ),
+      ).rejects.toThrow(/row-level security/);
+      await expect(
+        env.db.asUser({ sub: bob.id }, (tx) =>
+          tx.query(`insert into public.business_plans (user_id, title) values ($1, 'x')`, [
+            alice.id,
+          ]),
+        ),
+      ).rejects.toThrow(/row-level security/);
+    });
+  });
+
+  describe('business-plans', () => {
+    it('creates a plan (201) and lists only the caller’s plans', async () => {
+      const created = await call(plans, 'POST', '/business-plans', {
+        token: alice.token,
+        body: { title: '  Café ☕ plan  ' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.json).toEqual({
+        success: true,
+        data: { id: expect.any(String), title: 'Café ☕ plan', created_at: expect.any(String) },
+      });
+      await newPlan(bob, 'Bob’s');
+      const listed = await call(plans, 'GET', '/business-plans', { token: alice.token });
+      expect(listed.status).toBe(200);
+      expect(listed.json).toEqual({ success: true, data: [created.json.data] });
+    });
+
+    it.each([
+      ['no body', {}],
+      ['no title', { body: {} }],
+      ['an unknown field', { body: { title: 'x', owner: 'me' } }],
+      ['a non-string title', { body: { title: 42 } }],
+      ['an empty title', { body: { title: '   ' } }],
+      ['a NUL in the title', { body: { title: 'a\u0000b' } }],
+      ['a title too long', { body: { title: 'x'.repeat(LIMITS.maxTitleLength + 1) } }],
+      ['an array body', { body: [{ title: 'x' }] }],
+      ['invalid JSON', { raw: '{"title": ', headers: { 'content-type': 'application/json' } }],
+    ] as const)('answers 400 to %s', async (_name, options) => {
+      const result = await call(plans, 'POST', '/business-plans', {
+        token: alice.token,
+        ...options,
+      });
+      expectError(result, 400);
+      expect(result.json.error).toBe('BAD_REQUEST');
+    });
+  });
+
+  describe('save (PUT) compare-and-set', () => {
+    it('creates with version 0 → 1, then each matching version → +1', async () => {
+      const planId = await newPlan(alice);
+      const first = await put(alice, planId, { a: 1 }, 0);
+      expect(first.status).toBe(200);
+      expect(first.json).toEqual({
+        success: true,
+        data: {
+          id: expect.any(String),
+          business_plan_id: planId,
+          section_key: 'section-one',
+          data: { a: 1 },
+          version: 1,
+          created_at: expect.any(String),
+          updated_at: expect.any(String),
+        },
+      });
+      const second = await put(alice, planId, { a: 2 }, 1);
+      expect(second.status).toBe(200);
+      expect(second.json.data).toMatchObject({ data: { a: 2 }, version: 2 });
+      const read = await getOne(alice, planId);
+      expect(read.json).toEqual(second.json);
+    });
+
+    it('treats an absent version as 0', async () => {
+      const planId = await newPlan(alice);
+      expect((await put(alice, planId, { a: 1 })).json.data).toMatchObject({ version: 1 });
+      const again = await put(alice, planId, { a: 2 });
+      expectError(again, 409);
+      expect(again.json).toMatchObject({ serverVersion: 1, clientVersion: 0 });
+    });
+
+    it('answers a stale version with 409 and writes nothing', async () => {
+      const planId = await newPlan(alice);
+      await put(alice, planId, { v: 'one' }, 0);
+      await put(alice, planId, { v: 'two' }, 1);
+      const stale = await put(alice, planId, { v: 'mine' }, 1);
+      expect(stale.status).toBe(409);
+      expect(stale.json).toEqual({
+        success: false,
+        error: 'VERSION_CONFLICT',
+        message: expect.stringMatching(/version 2/),
+        serverVersion: 2,
+        clientVersion: 1,
+        serverData: { v: 'two' },
+      });
+      expect((await getOne(alice, planId)).json.data).toMatchObject({
+        version: 2,
+        data: { v: 'two' },
+      });
+    });
+
+    it('answers version 0 on an existing section with 409', async () => {
+      const planId = await newPlan(alice);
+      await put(alice, planId, { first: true }, 0);
+      const again = await put(alice, planId, { second: true }, 0);
+      expect(again.status).toBe(409);
+      expect(again.json).toMatchObject({
+        serverVersion: 1,
+        clientVersion: 0,
+        serverData: { first: true },
+      });
+    });
+
+    it('answers a version above 0 on a never-saved section with 409 (server version 0, data {})', async () => {
+      const planId = await newPlan(alice);
+      const result = await put(alice, planId, { a: 1 }, 3);
+      expect(result.status).toBe(409);
+      expect(result.json).toMatchObject({ serverVersion: 0, clientVersion: 3, serverData: {} });
+      expectError(await getOne(alice, planId), 404);
+    });
+
+    it('keeps the five sections apart', async () => {
+      const planId = await newPlan(alice);
+      for (const [i, key] of SECTION_KEYS.entries())
+        expect((await put(alice, planId, { i }, 0, key)).status).toBe(200);
+      const list = await call(sections, 'GET', `/plan-sections?planId=${planId}`, {
+        token: alice.token,
+      });
+      expect(list.status).toBe(200);
+      const data = list.json.data as Array<{ section_key: string; data: unknown; version: number }>;
+      expect(data.map((s) => s.section_key)).toEqual([...SECTION_KEYS]);
+      for (const [i, key] of SECTION_KEYS.entries())
+        expect(data.find((s) => s.section_key === key)).toMatchObject({ data: { i }, version: 1 });
+    });
+
+    it('round-trips unicode and nested data exactly', async () => {
+      const planId = await newPlan(alice);
+      const data = {
+        emoji: '😀👩‍👩‍👧‍👦🏳️‍🌈 🇳🇿',
+        rtl: 'مرحبا بالعالم — שלום עולם',
+        combining: 'e\u0301 n\u0303 Z\u0351\u0364\u036b',
+        nfd: 'Cafe\u0301',
+        nfc: 'Caf\u00e9',
+        cjk: '事業計画',
+        escapes: 'quote " backslash \\ newline \n tab \t',
+        'key with 😀 and عربى': 'unicode key',
+        nested: {
+          list: [1, -2.5, 1e21, 0.1, true, false, null, '', [], {}],
+          deep: { deeper: { deepest: ['x'] } },
+        },
+        empty: {},
+        big: Number.MAX_SAFE_INTEGER,
+        small: 5e-324,
+      };
+      const saved = await put(alice, planId, data, 0);
+      expect(saved.status).toBe(200);
+      expect((saved.json.data as { data: unknown }).data).toStrictEqual(data);
+      const read = await getOne(alice, planId);
+      expect((read.json.data as { data: unknown }).data).toStrictEqual(data);
+      const readData = (read.json.data as { data: Record<string, string> }).data;
+      expect(readData.nfd).toBe('Cafe\u0301');
+      expect(readData.nfc).toBe('Caf\u00e9');
+    });
+
+    it('accepts data at the depth limit and a body of exactly 1,048,576 bytes', async () => {
+      const planId = await newPlan(alice);
+      let deep: Record<string, unknown> = {};
+      for (let i = 1; i < LIMITS.maxDepth; i++) deep = { d: deep };
+      expect((await put(alice, planId, deep, 0)).status).toBe(200);
+
+      const template = JSON.stringify({ planId, data: { s: '' }, version: 1 });
+      const raw = JSON.stringify({
+        planId,
+        data: { s: 'x'.repeat(LIMITS.maxBodyBytes - template.length) },
+        version: 1,
+      });
+      expect(new TextEncoder().encode(raw).length).toBe(LIMITS.maxBodyBytes);
+      const result = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(result.status).toBe(200);
+    });
+
+    it('lets exactly one of 30 concurrent saves with the same version win', async () => {
+      const planId = await newPlan(alice);
+      const create = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => put(alice, planId, { writer: i }, 0)),
+      );
+      const created = create.filter((r) => r.status === 200);
+      expect(created).toHaveLength(1);
+      expect(create.filter((r) => r.status === 409)).toHaveLength(29);
+      const winner = (created[0]?.json.data as { data: unknown }).data;
+
+      const update = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => put(alice, planId, { updater: i }, 1)),
+      );
+      const updated = update.filter((r) => r.status === 200);
+      expect(updated).toHaveLength(1);
+      expect(update.filter((r) => r.status === 409)).toHaveLength(29);
+      for (const r of update.filter((x) => x.status === 409))
+        expect(r.json.serverVersion === 2 || r.json.serverVersion === 1).toBe(true);
+      const final = await getOne(alice, planId);
+      expect(final.json.data).toMatchObject({
+        version: 2,
+        data: (updated[0]?.json.data as { data: unknown }).data,
+      });
+      expect(winner).toBeDefined();
+    });
+  });
+
+  describe('reads', () => {
+    it('answers GET of a never-saved section with 404 NOT_FOUND', async () => {
+      const planId = await newPlan(alice);
+      const result = await getOne(alice, planId, 'section-three');
+      expectError(result, 404);
+      expect(result.json.error).toBe('NOT_FOUND');
+    });
+
+    it('lists no sections for a plan without saves', async () => {
+      const planId = await newPlan(alice);
+      const list = await call(sections, 'GET', `/plan-sections?planId=${planId}`, {
+        token: alice.token,
+      });
+      expect(list.json).toEqual({ success: true, data: [] });
+    });
+  });
+
+  describe("another user's plan looks exactly like a missing plan", () => {
+    it('on list, read and save, and nothing is written', async () => {
+      const planId = await newPlan(alice);
+      await put(alice, planId, { mine: true }, 0);
+      const attempts = [
+        (id: string) => call(sections, 'GET', `/plan-sections?planId=${id}`, { token: bob.token }),
+        (id: string) => getOne(bob, id),
+        (id: string) => put(bob, id, { stolen: true }, 0),
+        (id: string) => put(bob, id, { stolen: true }, 1),
+      ];
+      for (const attempt of attempts) {
+        const theirs = await attempt(planId);
+        const missing = await attempt(NIL_PLAN);
+        expectError(theirs, 404);
+        expect(theirs.json.error).toBe('NOT_FOUND');
+        expect(theirs).toEqual(missing);
+      }
+      expect((await getOne(alice, planId)).json.data).toMatchObject({
+        version: 1,
+        data: { mine: true },
+      });
+      expect((await call(plans, 'GET', '/business-plans', { token: bob.token })).json.data).toEqual(
+        [],
+      );
+    });
+  });
+
+  describe('bad requests (400)', () => {
+    const cases: Array<[string, (planId: string) => Call & { path?: string; method?: string }]> = [
+      [
+        'an unknown KEY (PUT)',
+        (planId) => ({
+          path: '/plan-sections/section-six',
+          body: { planId, data: {}, version: 0 },
+        }),
+      ],
+      [
+        'an unknown KEY (GET)',
+        (planId) => ({ method: 'GET', path: `/plan-sections/section-6?planId=${planId}` }),
+      ],
+      [
+        'a non-UUID planId in the body',
+        () => ({ body: { planId: 'plan-1', data: {}, version: 0 } }),
+      ],
+      [
+        'a non-UUID planId in the query',
+        () => ({ method: 'GET', path: '/plan-sections?planId=42' }),
+      ],
+      [
+        'a non-UUID planId in a read',
+        () => ({ method: 'GET', path: '/plan-sections/section-one?planId=x' }),
+      ],
+      ['a missing planId query', () => ({ method: 'GET', path: '/plan-sections' })],
+      ['a missing planId in the body', () => ({ body: { data: {}, version: 0 } })],
+      [
+        'an unknown top-level field',
+        (planId) => ({ body: { planId, data: {}, version: 0, extra: 1 } }),
+      ],
+      ['data that is an array', (planId) => ({ body: { planId, data: [1], version: 0 } })],
+      ['data that is null', (planId) => ({ body: { planId, data: null, version: 0 } })],
+      ['data that is a string', (planId) => ({ body: { planId, data: '{}', version: 0 } })],
+      ['missing data', (planId) => ({ body: { planId, version: 0 } })],
+      ['a negative version', (planId) => ({ body: { planId, data: {}, version: -1 } })],
+      ['a fractional version', (planId) => ({ body: { planId, data: {}, version: 1.5 } })],
+      ['a string version', (planId) => ({ body: { planId, data: {}, version: '1' } })],
+      ['a null version', (planId) => ({ body: { planId, data: {}, version: null } })],
+      [
+        'a version over 2147483647',
+        (planId) => ({ body: { planId, data: {}, version: 2147483648 } }),
+      ],
+      ['no body', () => ({})],
+      [
+        'a body that is not JSON',
+        () => ({ raw: 'planId=1', headers: { 'content-type': 'application/json' } }),
+      ],
+      ['a JSON array body', (planId) => ({ body: [{ planId, data: {}, version: 0 }] })],
+      ['a JSON string body', () => ({ body: 'hello' })],
+      [
+        'invalid UTF-8',
+        () => ({
+          raw: new Uint8Array([0x7b, 0xff, 0x7d]),
+          headers: { 'content-type': 'application/json' },
+        }),
+      ],
+      [
+        'data nested too deep',
+        (planId) => {
+          let deep: Record<string, unknown> = {};
+          for (let i = 0; i < LIMITS.maxDepth; i++) deep = { d: deep };
+          return { body: { planId, data: deep, version: 0 } };
+        },
+      ],
+      [
+        'an object with too many keys',
+        (planId) => ({
+          body: {
+            planId,
+            data: Object.fromEntries(
+              Array.from({ length: LIMITS.maxKeys + 1 }, (_, i) => [`k${i}`, i]),
+            ),
+            version: 0,
+          },
+        }),
+      ],
+      [
+        'an unpaired surrogate in a string',
+        (planId) => ({
+          raw: `{"planId":"${planId}","data":{"a":"\\ud800"},"version":0}`,
+          headers: { 'content-type': 'application/json' },
+        }),
+      ],
+      [
+        'an unpaired surrogate in a key',
+        (planId) => ({
+          raw: `{"planId":"${planId}","data":{"\\udc00":1},"version":0}`,
+          headers: { 'content-type': 'application/json' },
+        }),
+      ],
+      [
+        'a NUL in a string',
+        (planId) => ({ body: { planId, data: { a: 'x\u0000y' }, version: 0 } }),
+      ],
+      [
+        'a number too large for JSON',
+        (planId) => ({
+          raw: `{"planId":"${planId}","data":{"a":1e400},"version":0}`,
+          headers: { 'content-type': 'application/json' },
+        }),
+      ],
+    ];
+
+    it.each(cases)('for %s', async (_name, make) => {
+      const planId = await newPlan(alice);
+      const { path = '/plan-sections/section-one', method = 'PUT', ...options } = make(planId);
+      const result = await call(sections, method, path, { token: alice.token, ...options });
+      expectError(result, 400);
+      expect(result.json.error).toBe('BAD_REQUEST');
+      expect(
+        (await call(sections, 'GET', `/plan-sections?planId=${planId}`, { token: alice.token }))
+          .json.data,
+      ).toEqual([]);
+    });
+
+    it('says what is wrong', async () => {
+      const planId = await newPlan(alice);
+      const unknown = await put(alice, planId, {}, 0, 'section-nine');
+      expect(unknown.json.message).toMatch(/section-nine.*section-one/);
+      const extra = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        body: { planId, data: {}, version: 0, color: 'red' },
+      });
+      expect(extra.json.message).toMatch(/unknown field "color"/);
+      const version = await put(alice, planId, {}, -1);
+      expect(version.json.message).toMatch(/version must be a whole number/);
+    });
+  });
+
+  describe('transport errors', () => {
+    it('answers a body over 1,048,576 bytes with 413, declared or streamed', async () => {
+      const planId = await newPlan(alice);
+      const big = JSON.stringify({
+        planId,
+        data: { s: 'x'.repeat(LIMITS.maxBodyBytes) },
+        version: 0,
+      });
+      const declared = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        raw: big,
+        headers: { 'content-type': 'application/json', 'content-length': String(big.length) },
+      });
+      expectError(declared, 413);
+      expect(declared.json.error).toBe('PAYLOAD_TOO_LARGE');
+
+      const bytes = new TextEncoder().encode(big);
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 64 * 1024)
+            controller.enqueue(bytes.slice(i, i + 64 * 1024));
+          controller.close();
+        },
+      });
+      const streamed = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        raw: stream,
+        headers: { 'content-type': 'application/json' },
+      });
+      expectError(streamed, 413);
+
+      const planBody = await call(plans, 'POST', '/business-plans', {
+        token: alice.token,
+        raw: JSON.stringify({ title: 'x'.repeat(LIMITS.maxBodyBytes) }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expectError(planBody, 413);
+    });
+
+    it.each([
+      ['text/plain', 'text/plain;charset=UTF-8'],
+      ['form data', 'application/x-www-form-urlencoded'],
+      ['JSON-like', 'application/jsonp'],
+    ])('answers a body sent as %s with 415', async (_name, type) => {
+      const planId = await newPlan(alice);
+      const body = JSON.stringify({ planId, data: {}, version: 0 });
+      const result = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        raw: body,
+        headers: { 'content-type': type },
+      });
+      expectError(result, 415);
+      expect(result.json.error).toBe('UNSUPPORTED_MEDIA_TYPE');
+      const plan = await call(plans, 'POST', '/business-plans', {
+        token: alice.token,
+        raw: JSON.stringify({ title: 't' }),
+        headers: { 'content-type': type },
+      });
+      expectError(plan, 415);
+    });
+
+    it('answers a body without Content-Type with 415 and accepts JSON with a charset', async () => {
+      const planId = await newPlan(alice);
+      const bytes = new TextEncoder().encode(JSON.stringify({ planId, data: {}, version: 0 }));
+      expectError(
+        await call(sections, 'PUT', '/plan-sections/section-one', {
+          token: alice.token,
+          raw: bytes,
+        }),
+        415,
+      );
+      const ok = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        raw: bytes,
+        headers: { 'content-type': 'Application/JSON; charset=utf-8' },
+      });
+      expect(ok.status).toBe(200);
+    });
+
+    it.each([
+      ['POST', '/plan-sections/section-one'],
+      ['DELETE', '/plan-sections/section-one'],
+      ['PATCH', '/plan-sections/section-one'],
+      ['HEAD', '/plan-sections/section-one'],
+      ['PUT', '/plan-sections'],
+      ['POST', '/plan-sections'],
+      ['DELETE', '/plan-sections'],
+    ])('answers %s %s with 405', async (method, path) => {
+      const result = await call(sections, method, `${path}?planId=${NIL_PLAN}`, {
+        token: alice.token,
+      });
+      expect(result.status).toBe(405);
+      if (method !== 'HEAD') expectError(result, 405);
+      expect(result.headers.get('allow')).toBeTruthy();
+    });
+
+    it.each(['PUT', 'DELETE', 'PATCH', 'HEAD'])(
+      'answers %s /business-plans with 405',
+      async (method) => {
+        const result = await call(plans, method, '/business-plans', { token: alice.token });
+        expect(result.status).toBe(405);
+        if (method !== 'HEAD') expect(result.json.error).toBe('METHOD_NOT_ALLOWED');
+      },
+    );
+
+    it('answers OPTIONS for CORS on every route', async () => {
+      for (const [app, path] of [
+        [sections, '/plan-sections/section-one'],
+        [sections, '/plan-sections'],
+        [plans, '/business-plans'],
+      ] as const) {
+        const result = await app.request(path, {
+          method: 'OPTIONS',
+          headers: { origin: 'https://example.org', 'access-control-request-method': 'PUT' },
+        });
+        expect(result.status).toBeLessThan(300);
+        expect(result.headers.get('access-control-allow-origin')).toBe('*');
+        const allowed = result.headers.get('access-control-allow-headers') ?? '';
+        for (const header of ['authorization', 'apikey', 'content-type', 'x-client-info'])
+          expect(allowed).toContain(header);
+      }
+      const get = await call(plans, 'GET', '/business-plans', { token: alice.token });
+      expect(get.headers.get('access-control-allow-origin')).toBe('*');
+    });
+  });
+
+  describe('401', () => {
+    async function tokens() {
+      const now = Math.floor(Date.now() / 1000);
+      const valid = alice.token;
+      const [header, payload, signature] = valid.split('.') as [string, string, string];
+      const flipped = signature.startsWith('A')
+        ? `B${signature.slice(1)}`
+        : `A${signature.slice(1)}`;
+      const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
+      return {
+        missing: undefined,
+        garbage: 'not-a-jwt',
+        'flipped signature byte': `${header}.${payload}.${flipped}`,
+        'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+        'alg none with signature': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`,
+        expired: await signAccessToken(TEST_SECRET, {
+          sub: alice.id,
+          now: now - 7200,
+          expiresIn: 3600,
+        }),
+        'other secret': await signAccessToken('another-secret-another-secret-another-secret', {
+          sub: alice.id,
+        }),
+        HS512: await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS512' })
+          .sign(new TextEncoder().encode(TEST_SECRET)),
+        'no sub': await new SignJWT({ role: 'authenticated' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setExpirationTime(now + 60)
+          .sign(new TextEncoder().encode(TEST_SECRET)),
+        'a non-UUID sub': await signAccessToken(TEST_SECRET, { sub: 'alice' }),
+        'the anon role': await new SignJWT({ role: 'anon', sub: alice.id })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setExpirationTime(now + 60)
+          .sign(new TextEncoder().encode(TEST_SECRET)),
+        'no exp': await new SignJWT({ role: 'authenticated', sub: alice.id })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode(TEST_SECRET)),
+      };
+    }
+
+    it('refuses missing, malformed, expired, wrongly signed and alg:none tokens on every route', async () => {
+      const planId = await newPlan(alice);
+      for (const [name, token] of Object.entries(await tokens())) {
+        const headers: Record<string, string> =
+          token === undefined ? {} : { authorization: `Bearer ${token}` };
+        const results = [
+          await call(plans, 'GET', '/business-plans', { headers }),
+          await call(plans, 'POST', '/business-plans', { headers, body: { title: 'x' } }),
+          await call(sections, 'GET', `/plan-sections?planId=${planId}`, { headers }),
+          await call(sections, 'GET', `/plan-sections/section-one?planId=${planId}`, { headers }),
+          await call(sections, 'PUT', '/plan-sections/section-one', {
+            headers,
+            body: { planId, data: {}, version: 0 },
+          }),
+        ];
+        for (const result of results) {
+          expect(result.status, name).toBe(401);
+          expect(result.json, name).toEqual({
+            success: false,
+            error: 'UNAUTHORIZED',
+            message: expect.any(String),
+          });
+        }
+      }
+      expect(
+        (await call(plans, 'GET', '/business-plans', { headers: { authorization: 'Basic abc' } }))
+          .status,
+      ).toBe(401);
+      expect((await getOne(alice, planId)).status).toBe(404);
+    });
+  });
+
+  describe('auth (local mode)', () => {
+    const signup = (email: string, password: string) =>
+      call(auth, 'POST', '/auth/v1/signup', { body: { email, password } });
+    const passwordGrant = (email: string, password: string) =>
+      call(auth, 'POST', '/auth/v1/token?grant_type=password', { body: { email, password } });
+
+    it('signs up with a session whose token works on the functions', async () => {
+      const result = await signup('New.User@Example.com', 'correct horse');
+      expect(result.status).toBe(200);
+      const session = result.json as Record<string, unknown> & { user: Record<string, unknown> };
+      expect(session).toMatchObject({
+        access_token: expect.any(String),
+        token_type: 'bearer',
+        expires_in: 3600,
+        expires_at: expect.any(Number),
+        refresh_token: expect.any(String),
+      });
+      expect(Math.abs((session.expires_at as number) - Date.now() / 1000 - 3600)).toBeLessThan(30);
+      expect(session.user).toMatchObject({
+        id: expect.any(String),
+        email: 'new.user@example.com',
+        aud: 'authenticated',
+        role: 'authenticated',
+        app_metadata: { provider: 'email', providers: ['email'] },
+        user_metadata: {},
+        created_at: expect.any(String),
+        email_confirmed_at: expect.any(String),
+      });
+      const created = await call(plans, 'POST', '/business-plans', {
+        token: session.access_token as string,
+        body: { title: 'Signed up' },
+      });
+      expect(created.status).toBe(201);
+    });
+
+    it('answers a taken email (any case) and a short password with 422', async () => {
+      expect((await signup('taken@example.com', 'password-1')).status).toBe(200);
+      const taken = await signup('TAKEN@example.com', 'password-2');
+      expectError(taken, 422);
+      expect(taken.json).toMatchObject({
+        error_code: 'user_already_exists',
+        msg: taken.json.message,
+      });
+      const short = await signup('short@example.com', '1234567');
+      expectError(short, 422);
+      expect(short.json.error_code).toBe('weak_password');
+      expect((await signup('eight@example.com', '12345678')).status).toBe(200);
+      expectError(await signup('not-an-email', 'password-1'), 400);
+    });
+
+    it('signs in with the password grant; a wrong password and an unknown email get the same 400', async () => {
+      await signup('sam@example.com', 'sam-password');
+      const ok = await passwordGrant('Sam@Example.com', 'sam-password');
+      expect(ok.status).toBe(200);
+      expect(ok.json).toMatchObject({ token_type: 'bearer', user: { email: 'sam@example.com' } });
+      const wrong = await passwordGrant('sam@example.com', 'not-the-password');
+      const unknown = await passwordGrant('nobody@example.com', 'sam-password');
+      expectError(wrong, 400);
+      expect(wrong.json).toEqual(unknown.json);
+      expect(wrong.json).toMatchObject({
+        error_code: 'invalid_credentials',
+        code: 'invalid_credentials',
+      });
+      expect(wrong.headers.get('x-supabase-api-version')).toBe('2024-01-01');
+      expectError(
+        await call(auth, 'POST', '/auth/v1/token?grant_type=password', { body: {} }),
+        400,
+      );
+      expectError(await call(auth, 'POST', '/auth/v1/token?grant_type=magic', { body: {} }), 400);
+      // A NUL can't reach Postgres: still the same answer, not a 500.
+      expect((await passwordGrant('sam\u0000@example.com', 'sam-password')).json).toEqual(
+        wrong.json,
+      );
+    });
+
+    it('rotates refresh tokens', async () => {
+      const first = (await signup('rot@example.com', 'rot-password')).json;
+      const refresh = (token: unknown) =>
+        call(auth, 'POST', '/auth/v1/token?grant_type=refresh_token', {
+          body: { refresh_token: token },
+        });
+      const second = await refresh(first.refresh_token);
+      expect(second.status).toBe(200);
+      expect(second.json.refresh_token).not.toBe(first.refresh_token);
+      expect(second.json).toMatchObject({
+        token_type: 'bearer',
+        user: { email: 'rot@example.com' },
+      });
+      const reused = await refresh(first.refresh_token);
+      expectError(reused, 400);
+      expect(reused.json.error_code).toBe('refresh_token_not_found');
+      expect((await refresh(second.json.refresh_token)).status).toBe(200);
+      expectError(await refresh('made-up'), 400);
+    });
+
+    it('returns the user for a bearer token, and ends sessions on logout', async () => {
+      const session = (await signup('me@example.com', 'me-password')).json;
+      const token = session.access_token as string;
+      const user = await call(auth, 'GET', '/auth/v1/user', { token });
+      expect(user.status).toBe(200);
+      expect(user.json).toMatchObject({
+        id: (session.user as { id: string }).id,
+        email: 'me@example.com',
+      });
+      expectError(await call(auth, 'GET', '/auth/v1/user'), 401);
+      expectError(await call(auth, 'GET', '/auth/v1/user', { token: 'garbage' }), 401);
+      expect((await call(auth, 'POST', '/auth/v1/logout?scope=local', { token })).status).toBe(204);
+      const after = await call(auth, 'POST', '/auth/v1/token?grant_type=refresh_token', {
+        body: { refresh_token: session.refresh_token },
+      });
+      expectError(after, 400);
+      const ended = await call(auth, 'GET', '/auth/v1/user', { token });
+      expectError(ended, 401);
+      expect(ended.json.error_code).toBe('session_not_found');
+    });
+
+    it('applies the transport checks and methods to auth too', async () => {
+      expectError(
+        await call(auth, 'POST', '/auth/v1/signup', {
+          raw: 'email=a',
+          headers: { 'content-type': 'text/plain' },
+        }),
+        415,
+      );
+      expectError(await call(auth, 'GET', '/auth/v1/signup'), 405);
+      expectError(await call(auth, 'GET', '/auth/v1/nothing'), 404);
+      expectError(
+        await call(auth, 'POST', '/auth/v1/signup', {
+          raw: '{',
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+      );
+    });
+  });
+}

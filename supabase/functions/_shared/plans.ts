@@ -1,0 +1,130 @@
+// Data access for plans and sections. Every function runs inside `Db.asUser`, so row-level
+// security limits it to the caller's own rows: a plan of another user looks exactly like a plan
+// that does not exist.
+import type { Tx } from './db.ts';
+import {
+  SECTION_KEYS,
+  type BusinessPlan,
+  type PlanSection,
+  type SectionData,
+  type SectionKey,
+} from './schema.ts';
+
+/** Timestamps come back as Date (driver) or text (inside jsonb); the API sends ISO 8601 UTC. */
+export function toIso(value: unknown): string {
+  const date = value instanceof Date ? value : new Date(String(value));
+  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+}
+
+type PlanRow = { id: string; title: string | null; created_at: unknown };
+type SectionRow = {
+  id: string;
+  business_plan_id: string;
+  section_key: SectionKey;
+  data: SectionData;
+  version: number;
+  updated_at: unknown;
+  created_at: unknown;
+};
+
+const toPlan = (row: PlanRow): BusinessPlan => ({
+  id: row.id,
+  title: row.title ?? '',
+  created_at: toIso(row.created_at),
+});
+
+export const toSection = (row: SectionRow): PlanSection => ({
+  id: row.id,
+  business_plan_id: row.business_plan_id,
+  section_key: row.section_key,
+  data: row.data,
+  version: Number(row.version),
+  updated_at: toIso(row.updated_at),
+  created_at: toIso(row.created_at),
+});
+
+// The sections in the app's order (section-one … section-five), from the constant key list.
+const SECTION_ORDER = `array_position(array[${SECTION_KEYS.map((key) => `'${key}'`).join(', ')}]::text[], section_key)`;
+
+const SECTION_COLUMNS = 'id, business_plan_id, section_key, data, version, updated_at, created_at';
+
+export async function listPlans(tx: Tx): Promise<BusinessPlan[]> {
+  const rows = await tx.query<PlanRow>(
+    'select id, title, created_at from public.business_plans order by created_at, id',
+  );
+  return rows.map(toPlan);
+}
+
+export async function createPlan(tx: Tx, title: string): Promise<BusinessPlan> {
+  const rows = await tx.query<PlanRow>(
+    'insert into public.business_plans (title) values ($1) returning id, title, created_at',
+    [title],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('insert into business_plans returned no row');
+  return toPlan(row);
+}
+
+/** Whether the caller can see this plan (it exists and is theirs). */
+export async function planVisible(tx: Tx, planId: string): Promise<boolean> {
+  const rows = await tx.query<{ found: boolean }>(
+    'select exists (select 1 from public.business_plans where id = $1::uuid) as found',
+    [planId],
+  );
+  return rows[0]?.found === true;
+}
+
+export async function listSections(tx: Tx, planId: string): Promise<PlanSection[]> {
+  const rows = await tx.query<SectionRow>(
+    `select ${SECTION_COLUMNS} from public.plan_sections where business_plan_id = $1::uuid order by ${SECTION_ORDER}`,
+    [planId],
+  );
+  return rows.map(toSection);
+}
+
+export async function getSection(
+  tx: Tx,
+  planId: string,
+  key: SectionKey,
+): Promise<PlanSection | null> {
+  const rows = await tx.query<SectionRow>(
+    `select ${SECTION_COLUMNS} from public.plan_sections where business_plan_id = $1::uuid and section_key = $2`,
+    [planId, key],
+  );
+  return rows[0] ? toSection(rows[0]) : null;
+}
+
+export type SaveResult =
+  | { status: 'saved'; section: PlanSection }
+  | { status: 'conflict'; version: number; data: SectionData }
+  | { status: 'not_found' };
+
+type SaveRow = {
+  result:
+    | { status: 'saved'; section: SectionRow }
+    | { status: 'conflict'; version: number; data: SectionData }
+    | { status: 'not_found' };
+};
+
+/**
+ * The atomic compare-and-set (`public.save_plan_section`, see the migration): stores `data` only
+ * if the stored version is still `version` (0 = never saved). `data` is sent as JSON text.
+ */
+export async function saveSection(
+  tx: Tx,
+  planId: string,
+  key: SectionKey,
+  dataJson: string,
+  version: number,
+): Promise<SaveResult> {
+  const rows = await tx.query<SaveRow>(
+    'select public.save_plan_section($1::uuid, $2::text, $3::text::jsonb, $4::integer) as result',
+    [planId, key, dataJson, version],
+  );
+  const result = rows[0]?.result;
+  if (!result) throw new Error('save_plan_section returned nothing');
+  if (result.status === 'saved') return { status: 'saved', section: toSection(result.section) };
+  if (result.status === 'conflict')
+    return { status: 'conflict', version: Number(result.version), data: result.data };
+  return { status: 'not_found' };
+}
