@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'supabase/**/*.test.ts', 'server/**/*.test.ts'],
+    include: [
+      'src/**/*.test.ts',
+      'worker/**/*.test.ts',
+      'supabase/**/*.test.ts',
+      'server/**/*.test.ts',
+    ],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 120_000,

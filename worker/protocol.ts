@@ -34,8 +34,7 @@ export const WORKER_CODES = {
 export type WorkerCode = (typeof WORKER_CODES)[keyof typeof WORKER_CODES];
 
 export type WorkerResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; code: WorkerCode; message: string };
+  { ok: true; value: T } | { ok: false; code: WorkerCode; message: string };
 
 export interface ConflictInfo {
   serverVersion: number;
@@ -80,6 +79,16 @@ export interface Hello {
   accessToken: string | null;
 }
 
+/**
+ * Each tab holds the Web Lock `tabLockName(tabId)` for its whole life, requested BEFORE `hello`
+ * (the worker's own request for it then queues behind the tab's and is granted only when the tab
+ * is gone: closed, navigated away or crashed). Added with the worker (lead: additive only).
+ */
+export const TAB_LOCK_PREFIX = 'mpfs-tab:';
+export const tabLockName = (tabId: string) => `${TAB_LOCK_PREFIX}${tabId}`;
+/** Held by a running worker for its whole life: records of a live worker are not adopted. */
+export const workerLockName = (workerId: string) => `mpfs-worker:${workerId}`;
+
 export const HelloSchema = z.object({
   protocolVersion: z.number().int(),
   tabId: z.string().min(1).max(100),
@@ -88,6 +97,7 @@ export const HelloSchema = z.object({
 });
 export const OpenArgsSchema = z.object({ planId: z.uuid(), sectionKey: SectionKeySchema });
 export const EditArgsSchema = OpenArgsSchema.extend({ fields: SectionDataSchema });
+export const AccessTokenSchema = z.string().min(1).nullable();
 export const ResolveChoiceSchema = z.enum(['refresh', 'overwrite']);
 export type ResolveChoice = z.infer<typeof ResolveChoiceSchema>;
 

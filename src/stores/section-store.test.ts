@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { SectionView } from '../../worker/protocol.ts';
 import { createSectionStore } from './section-store.ts';
 
-const view = (data: Record<string, unknown>, status: SectionView['status'] = 'saved'): SectionView => ({
+const view = (
+  data: Record<string, unknown>,
+  status: SectionView['status'] = 'saved',
+): SectionView => ({
   planId: '00000000-0000-4000-8000-000000000000',
   sectionKey: 'section-one',
   data,
@@ -44,7 +47,10 @@ describe('section store', () => {
     store.view(view({ a: '', b: '' }), 0);
     store.typed({ a: 'typing' });
     store.view(view({ a: 'stale', b: 'server' }, 'saving'), 3);
-    expect(store.getState()).toMatchObject({ data: { a: 'typing', b: 'server' }, status: 'saving' });
+    expect(store.getState()).toMatchObject({
+      data: { a: 'typing', b: 'server' },
+      status: 'saving',
+    });
   });
 
   it('waits for every edit of a field before releasing it', () => {

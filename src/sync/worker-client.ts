@@ -4,6 +4,7 @@ import * as Comlink from 'comlink';
 import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
 import {
   PROTOCOL_VERSION,
+  tabLockName,
   WORKER_CODES,
   type ResolveChoice,
   type SectionView,
@@ -106,7 +107,7 @@ async function connect(
   }
   // The worker waits for this lock to notice that the tab closed or crashed.
   await new Promise<void>((held) => {
-    void navigator.locks.request(`mpfs-tab:${tabId}`, () => {
+    void navigator.locks.request(tabLockName(tabId), () => {
       held();
       return new Promise<never>(() => {});
     });

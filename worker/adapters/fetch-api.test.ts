@@ -1,0 +1,130 @@
+// The real Api against a stubbed fetch: the contract's answers become data outcomes, and so do
+// network errors, timeouts and bodies that aren't what the contract says.
+import { describe, expect, it } from 'vitest';
+import { FetchApi } from './fetch-api.ts';
+
+const PLAN = '00000000-0000-4000-8000-000000000001';
+const AUTH = { functionsUrl: 'http://localhost:54321/functions/v1/', accessToken: 'tok' };
+const SECTION = {
+  id: 'row-1',
+  business_plan_id: PLAN,
+  section_key: 'section-one',
+  data: { motivation: 'bread' },
+  version: 3,
+  updated_at: '2026-01-01T00:00:00Z',
+  created_at: '2026-01-01T00:00:00Z',
+};
+
+interface Call {
+  url: string;
+  init: RequestInit;
+}
+
+function stub(status: number, body: unknown, calls: Call[] = []) {
+  const fetchImpl = async (url: string | URL | Request, init?: RequestInit) => {
+    calls.push({ url: String(url), init: init ?? {} });
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return new Response(text, { status, headers: { 'Content-Type': 'application/json' } });
+  };
+  return new FetchApi({ fetch: fetchImpl as typeof fetch });
+}
+
+const save = { planId: PLAN, sectionKey: 'section-one' as const, data: { a: 1 }, version: 3 };
+
+describe('FetchApi', () => {
+  it('GETs one section with the bearer token and validates it', async () => {
+    const calls: Call[] = [];
+    const api = stub(200, { success: true, data: SECTION }, calls);
+    expect(await api.getSection(AUTH, PLAN, 'section-one')).toEqual({
+      kind: 'found',
+      section: SECTION,
+    });
+    expect(calls[0]?.url).toBe(
+      `http://localhost:54321/functions/v1/plan-sections/section-one?planId=${PLAN}`,
+    );
+    expect(new Headers(calls[0]?.init.headers).get('authorization')).toBe('Bearer tok');
+  });
+
+  it('PUTs exactly the contract body as JSON', async () => {
+    const calls: Call[] = [];
+    const api = stub(200, { success: true, data: { ...SECTION, version: 4 } }, calls);
+    expect(await api.saveSection(AUTH, save)).toMatchObject({
+      kind: 'saved',
+      section: { version: 4 },
+    });
+    expect(calls[0]?.init.method).toBe('PUT');
+    expect(calls[0]?.url).toBe('http://localhost:54321/functions/v1/plan-sections/section-one');
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({
+      planId: PLAN,
+      data: { a: 1 },
+      version: 3,
+    });
+    expect(new Headers(calls[0]?.init.headers).get('content-type')).toBe('application/json');
+  });
+
+  it('maps the contract statuses', async () => {
+    const failure = (error: string, message: string) => ({ success: false, error, message });
+    expect(
+      await stub(404, failure('NOT_FOUND', 'nope')).getSection(AUTH, PLAN, 'section-one'),
+    ).toEqual({
+      kind: 'not-found',
+    });
+    expect(await stub(404, failure('NOT_FOUND', 'nope')).saveSection(AUTH, save)).toEqual({
+      kind: 'not-found',
+      message: 'nope',
+    });
+    expect(await stub(401, failure('UNAUTHORIZED', 'x')).saveSection(AUTH, save)).toEqual({
+      kind: 'unauthorized',
+    });
+    expect(
+      await stub(413, failure('PAYLOAD_TOO_LARGE', 'too big')).saveSection(AUTH, save),
+    ).toEqual({ kind: 'rejected', status: 413, message: 'too big' });
+    expect(await stub(503, 'Service Unavailable').saveSection(AUTH, save)).toMatchObject({
+      kind: 'unavailable',
+      status: 503,
+    });
+    expect(await stub(429, failure('RATE', 'slow down')).saveSection(AUTH, save)).toMatchObject({
+      kind: 'unavailable',
+      status: 429,
+    });
+    expect(
+      await stub(409, {
+        ...failure('VERSION_CONFLICT', 'stale'),
+        serverVersion: 5,
+        clientVersion: 3,
+        serverData: { a: 2 },
+      }).saveSection(AUTH, save),
+    ).toEqual({ kind: 'conflict', serverVersion: 5, serverData: { a: 2 } });
+  });
+
+  it('turns bad bodies, network errors and timeouts into outcomes', async () => {
+    expect(
+      await stub(200, { success: true, data: { id: 1 } }).saveSection(AUTH, save),
+    ).toMatchObject({ kind: 'unavailable', status: 200 });
+    expect(await stub(200, '<html>').getSection(AUTH, PLAN, 'section-one')).toMatchObject({
+      kind: 'unavailable',
+    });
+    expect(await stub(409, { success: false }).saveSection(AUTH, save)).toMatchObject({
+      kind: 'unavailable',
+      status: 409,
+    });
+    const down = new FetchApi({
+      fetch: (() => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch,
+    });
+    expect(await down.saveSection(AUTH, save)).toEqual({
+      kind: 'unavailable',
+      message: "the server can't be reached (Failed to fetch)",
+    });
+    const hanging = new FetchApi({
+      timeoutMs: 20,
+      fetch: ((_url: string, init: RequestInit) =>
+        new Promise((_resolve, reject) =>
+          init.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+        )) as unknown as typeof fetch,
+    });
+    expect(await hanging.saveSection(AUTH, save)).toEqual({
+      kind: 'unavailable',
+      message: 'the server did not answer within 0.02 s',
+    });
+  });
+});

@@ -1,0 +1,139 @@
+// An in-memory fake of the plan-sections API with the real version semantics (compare-and-set,
+// 409 with the stored data), a request log, switchable failures and a gate to hold answers.
+import type { PlanSection, SectionKey } from '../../supabase/functions/_shared/schema.ts';
+import type { Api, Credentials, LoadOutcome, SaveOutcome, SaveSectionArgs } from '../ports.ts';
+
+export type MemoryApiFailure =
+  | { kind: 'network' }
+  | { kind: 'server'; status: number }
+  | { kind: 'rejected'; status: number; message: string };
+
+export interface LoggedRequest {
+  method: 'GET' | 'PUT';
+  planId: string;
+  sectionKey: SectionKey;
+  token: string | null;
+  /** PUT only */
+  version?: number;
+  data?: Record<string, unknown>;
+}
+
+export class MemoryApi implements Api {
+  readonly sections = new Map<string, PlanSection>();
+  readonly requests: LoggedRequest[] = [];
+  /** Tokens the fake accepts; any other (or none) gets 401. */
+  readonly validTokens = new Set<string>(['token-1']);
+  /** Makes every request fail this way until set back to null. */
+  failure: MemoryApiFailure | null = null;
+  /** When true, a PUT that fails with `network` is still committed (answer lost on the way back). */
+  commitThenDrop = false;
+  private gate: { promise: Promise<void>; open: () => void } | null = null;
+  private clock = 0;
+
+  get puts(): LoggedRequest[] {
+    return this.requests.filter((r) => r.method === 'PUT');
+  }
+
+  putsFor(planId: string, sectionKey: SectionKey): number {
+    return this.puts.filter((r) => r.planId === planId && r.sectionKey === sectionKey).length;
+  }
+
+  /** Answers wait until resume(). Requests are still logged (and PUTs decided) when they arrive. */
+  pause(): void {
+    if (this.gate) return;
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { promise, open };
+  }
+
+  resume(): void {
+    this.gate?.open();
+    this.gate = null;
+  }
+
+  /** Another device saves: bumps the version like a real save would. */
+  writeAsOtherDevice(planId: string, sectionKey: SectionKey, data: Record<string, unknown>) {
+    return this.commit(planId, sectionKey, data);
+  }
+
+  get(planId: string, sectionKey: SectionKey): PlanSection | undefined {
+    return this.sections.get(`${planId}/${sectionKey}`);
+  }
+
+  async getSection(
+    auth: Credentials,
+    planId: string,
+    sectionKey: SectionKey,
+  ): Promise<LoadOutcome> {
+    this.requests.push({ method: 'GET', planId, sectionKey, token: auth.accessToken });
+    const outcome = this.decideGet(auth, planId, sectionKey);
+    await this.gate?.promise;
+    return structuredClone(outcome);
+  }
+
+  async saveSection(auth: Credentials, req: SaveSectionArgs): Promise<SaveOutcome> {
+    this.requests.push({
+      method: 'PUT',
+      planId: req.planId,
+      sectionKey: req.sectionKey,
+      token: auth.accessToken,
+      version: req.version,
+      data: structuredClone(req.data),
+    });
+    const outcome = this.decidePut(auth, req);
+    await this.gate?.promise;
+    return structuredClone(outcome);
+  }
+
+  private decideGet(auth: Credentials, planId: string, sectionKey: SectionKey): LoadOutcome {
+    const failed = this.failed(auth);
+    if (failed) return failed;
+    const section = this.get(planId, sectionKey);
+    return section ? { kind: 'found', section } : { kind: 'not-found' };
+  }
+
+  private decidePut(auth: Credentials, req: SaveSectionArgs): SaveOutcome {
+    if (this.failure?.kind === 'network' && this.commitThenDrop && this.validAuth(auth)) {
+      const stored = this.get(req.planId, req.sectionKey);
+      if ((stored?.version ?? 0) === req.version) this.commit(req.planId, req.sectionKey, req.data);
+      return { kind: 'unavailable', message: 'network error (answer lost)' };
+    }
+    const failed = this.failed(auth);
+    if (failed) return failed.kind === 'not-found' ? { kind: 'not-found', message: '' } : failed;
+    const stored = this.get(req.planId, req.sectionKey);
+    const current = stored?.version ?? 0;
+    if (current !== req.version)
+      return { kind: 'conflict', serverVersion: current, serverData: stored?.data ?? {} };
+    return { kind: 'saved', section: this.commit(req.planId, req.sectionKey, req.data) };
+  }
+
+  private validAuth(auth: Credentials): boolean {
+    return auth.accessToken !== null && this.validTokens.has(auth.accessToken);
+  }
+
+  private failed(auth: Credentials): Exclude<LoadOutcome, { kind: 'found' }> | null {
+    const f = this.failure;
+    if (f?.kind === 'network') return { kind: 'unavailable', message: 'network error' };
+    if (f?.kind === 'server') return { kind: 'unavailable', status: f.status, message: 'server' };
+    if (!this.validAuth(auth)) return { kind: 'unauthorized' };
+    if (f?.kind === 'rejected') return { kind: 'rejected', status: f.status, message: f.message };
+    return null;
+  }
+
+  private commit(planId: string, sectionKey: SectionKey, data: Record<string, unknown>) {
+    const key = `${planId}/${sectionKey}`;
+    const stored = this.sections.get(key);
+    const now = new Date(Date.UTC(2026, 0, 1) + ++this.clock * 1000).toISOString();
+    const section: PlanSection = {
+      id: stored?.id ?? `row-${this.sections.size + 1}`,
+      business_plan_id: planId,
+      section_key: sectionKey,
+      data: structuredClone(data),
+      version: (stored?.version ?? 0) + 1,
+      updated_at: now,
+      created_at: stored?.created_at ?? now,
+    };
+    this.sections.set(key, section);
+    return structuredClone(section);
+  }
+}

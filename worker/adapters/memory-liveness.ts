@@ -1,0 +1,37 @@
+// Liveness for tests: tabs die when the test says so; workers are alive until released.
+import type { Liveness } from '../ports.ts';
+
+export class MemoryLiveness implements Liveness {
+  readonly aliveWorkers = new Set<string>();
+  private readonly watchers = new Map<string, Set<() => void>>();
+
+  holdWorker(workerId: string): void {
+    this.aliveWorkers.add(workerId);
+  }
+
+  releaseWorker(workerId: string): void {
+    this.aliveWorkers.delete(workerId);
+  }
+
+  async isWorkerAlive(workerId: string): Promise<boolean> {
+    return this.aliveWorkers.has(workerId);
+  }
+
+  watchTab(tabId: string, onGone: () => void): () => void {
+    let set = this.watchers.get(tabId);
+    if (!set) this.watchers.set(tabId, (set = new Set()));
+    set.add(onGone);
+    return () => set.delete(onGone);
+  }
+
+  watching(tabId: string): boolean {
+    return (this.watchers.get(tabId)?.size ?? 0) > 0;
+  }
+
+  /** The tab closed or crashed: its lock would now be granted to the worker. */
+  kill(tabId: string): void {
+    const set = this.watchers.get(tabId);
+    this.watchers.delete(tabId);
+    for (const onGone of set ?? []) onGone();
+  }
+}

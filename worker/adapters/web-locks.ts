@@ -1,0 +1,33 @@
+// Liveness through Web Locks (see /work/shared/browser-facts.md: a MessagePort never tells the
+// worker that a tab closed, but a lock the tab held is granted to the worker 12–35 ms after the
+// tab goes away, crashes included).
+import { tabLockName, workerLockName } from '../protocol.ts';
+import type { Liveness } from '../ports.ts';
+
+export class WebLocksLiveness implements Liveness {
+  constructor(private readonly locks: LockManager = navigator.locks) {}
+
+  holdWorker(workerId: string): void {
+    // Held for the worker's whole life: the callback's promise never settles.
+    void this.locks.request(workerLockName(workerId), () => new Promise<never>(() => {}));
+  }
+
+  async isWorkerAlive(workerId: string): Promise<boolean> {
+    const state = await this.locks.query();
+    return (state.held ?? []).some((lock) => lock.name === workerLockName(workerId));
+  }
+
+  watchTab(tabId: string, onGone: () => void): () => void {
+    const controller = new AbortController();
+    // The tab requested this lock before saying hello, so our request queues behind it and is
+    // granted only once the tab is gone. Returning at once releases it again.
+    this.locks
+      .request(tabLockName(tabId), { signal: controller.signal }, () => {
+        onGone();
+      })
+      .catch(() => {
+        // Aborted by cancel(): the tab is no longer watched.
+      });
+    return () => controller.abort();
+  }
+}

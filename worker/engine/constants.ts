@@ -1,0 +1,33 @@
+// The engine's timing and wording: one place, so tests, docs and the app agree.
+
+/** The save window: the first edit after a quiet period arms it; one save when it ends (R4). */
+export const SAVE_DEBOUNCE_MS = 600;
+
+/** First retry delay ceiling after a network/5xx/429 failure; doubles per attempt (R10). */
+export const RETRY_BASE_MS = 250;
+/**
+ * Largest retry delay ceiling. Kept under 2 s so the status follows the network coming back
+ * within the contract's 2 s.
+ */
+export const RETRY_MAX_MS = 1_600;
+
+/** How many sent-but-unanswered payload hashes a section remembers (R8, own-write detection). */
+export const UNCONFIRMED_LIMIT = 16;
+
+export const MESSAGES = {
+  sessionExpired: 'Your session expired — sign in again; your edits are kept on this device.',
+  offline: "Saved on this device; the server can't be reached yet — retrying.",
+  loadOffline: "Can't reach the server to load this section yet — retrying.",
+  conflict: 'This section was changed on another device: choose which version to keep.',
+} as const;
+
+/**
+ * Capped exponential backoff with "equal jitter": attempt n waits between half and all of
+ * min(RETRY_MAX_MS, RETRY_BASE_MS · 2^(n−1)). `random` is in [0, 1) and comes from the engine's
+ * seeded generator, so tests are deterministic.
+ */
+export function retryDelayMs(attempt: number, random: number): number {
+  const exponent = Math.min(Math.max(attempt, 1) - 1, 20);
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** exponent);
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}

@@ -1,0 +1,560 @@
+// The sync engine: one pure function, step(state, input) → { state, effects }. No DOM, IndexedDB,
+// fetch, timers, clocks or awaits. The rules (R1…R17) are explained in docs/single-writer.md; the
+// comments below name the rule each piece of code implements.
+import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
+import { SAVE_STATUS, type SaveStatus, type SectionView } from '../protocol.ts';
+import { MESSAGES, SAVE_DEBOUNCE_MS, UNCONFIRMED_LIMIT, retryDelayMs } from './constants.ts';
+import { jsonEqual, jsonHash } from './json.ts';
+import { nextRandom } from './random.ts';
+import {
+  sectionId,
+  type Effect,
+  type EngineState,
+  type Failure,
+  type Input,
+  type OutboxContent,
+  type SectionId,
+  type SectionState,
+  type ServerCopy,
+  type StepResult,
+  type TimerName,
+} from './types.ts';
+
+export function initialState(seed: number): EngineState {
+  return { sections: {}, editSeq: 0, idSeq: 0, rng: seed | 0 };
+}
+
+/** R13: one status per section, derived from its state, in this order of precedence. */
+export function statusOf(s: SectionState): { status: SaveStatus; message: string | null } {
+  if (s.conflict) return { status: SAVE_STATUS.conflict, message: MESSAGES.conflict };
+  if (s.blocker?.kind === 'unauthorized')
+    return { status: SAVE_STATUS.error, message: MESSAGES.sessionExpired };
+  if (s.blocker?.kind === 'rejected')
+    return { status: SAVE_STATUS.error, message: s.blocker.message };
+  if (s.inFlight) return { status: SAVE_STATUS.saving, message: null };
+  if (s.blocker?.kind === 'offline')
+    return {
+      status: SAVE_STATUS.savedLocally,
+      message: s.phase === 'loading' ? MESSAGES.loadOffline : MESSAGES.offline,
+    };
+  if (s.pending.length > 0) return { status: SAVE_STATUS.pending, message: null };
+  return { status: SAVE_STATUS.saved, message: null };
+}
+
+export function viewOf(s: SectionState): SectionView {
+  const { status, message } = statusOf(s);
+  return {
+    planId: s.planId,
+    sectionKey: s.sectionKey,
+    data: s.local,
+    serverVersion: s.server.version,
+    status,
+    message,
+    conflict: s.conflict,
+  };
+}
+
+/** The pending fields' values, as the outbox keeps them. */
+export function outboxOf(s: SectionState): OutboxContent {
+  return {
+    baseVersion: s.server.version,
+    fields: pick(s.local, s.pending),
+    conflict: s.conflict,
+    unconfirmed: s.unconfirmed,
+  };
+}
+
+/** Can a save start now (ignoring timers)? */
+export function canStartSave(s: SectionState): boolean {
+  return (
+    s.phase === 'ready' &&
+    s.inFlight === null &&
+    s.conflict === null &&
+    s.pending.length > 0 &&
+    (s.blocker === null || s.blocker.kind === 'offline')
+  );
+}
+
+function pick(data: SectionData, fields: readonly string[]): SectionData {
+  const out: SectionData = {};
+  for (const f of fields) if (Object.hasOwn(data, f)) out[f] = data[f];
+  return out;
+}
+
+/** R1: local = server copy with the pending fields' local values on top. */
+function overlay(base: SectionData, local: SectionData, fields: readonly string[]): SectionData {
+  return { ...base, ...pick(local, fields) };
+}
+
+function union(a: readonly string[], b: readonly string[]): readonly string[] {
+  const extra = b.filter((x, i) => !a.includes(x) && b.indexOf(x) === i);
+  return extra.length === 0 ? a : [...a, ...extra];
+}
+
+function newSection(
+  planId: string,
+  sectionKey: SectionKey,
+  fields: Partial<SectionState>,
+): SectionState {
+  return {
+    id: sectionId(planId, sectionKey),
+    planId,
+    sectionKey,
+    phase: 'ready',
+    loadId: 0,
+    server: { version: 0, data: {} },
+    local: {},
+    pending: [],
+    inFlight: null,
+    editedInFlight: [],
+    flushAfterFlight: false,
+    conflict: null,
+    blocker: null,
+    attempt: 0,
+    timer: null,
+    unconfirmed: [],
+    tabs: [],
+    ...fields,
+  };
+}
+
+/** One step in progress: a copy-on-write view of the state plus the effects so far. */
+class Step {
+  readonly sections: Record<SectionId, SectionState>;
+  readonly effects: Effect[] = [];
+  editSeq: number;
+  idSeq: number;
+  rng: number;
+  /** Sections changed by this step, with their state before it (undefined: new). */
+  private readonly before = new Map<SectionId, SectionState | undefined>();
+
+  constructor(state: EngineState) {
+    this.sections = { ...state.sections };
+    this.editSeq = state.editSeq;
+    this.idSeq = state.idSeq;
+    this.rng = state.rng;
+  }
+
+  get(id: SectionId): SectionState | undefined {
+    return this.sections[id];
+  }
+
+  set(s: SectionState): void {
+    if (!this.before.has(s.id)) this.before.set(s.id, this.sections[s.id]);
+    this.sections[s.id] = s;
+  }
+
+  remove(id: SectionId): void {
+    if (!this.before.has(id)) this.before.set(id, this.sections[id]);
+    delete this.sections[id];
+  }
+
+  nextId(): number {
+    this.idSeq += 1;
+    return this.idSeq;
+  }
+
+  random(): number {
+    const { value, state } = nextRandom(this.rng);
+    this.rng = state;
+    return value;
+  }
+
+  emit(effect: Effect): void {
+    this.effects.push(effect);
+  }
+
+  persist(s: SectionState, parts: { snapshot?: ServerCopy | null; outbox?: OutboxContent | null }) {
+    this.emit({ type: 'persist', id: s.id, planId: s.planId, sectionKey: s.sectionKey, ...parts });
+  }
+
+  /**
+   * Tabs follow every change but a plain edit (which went out as a patch): a view goes to every
+   * subscribed tab when the data changed for another reason or the status, message, conflict or
+   * server version changed. A plain edit that changes the status (saved → pending) sends a view
+   * too; its `seq` lets the tab keep what it typed since.
+   */
+  finish(input: Input): StepResult {
+    for (const [id, old] of this.before) {
+      const now = this.sections[id];
+      if (!old || !now || now.tabs.length === 0) continue;
+      const dataChanged =
+        input.type !== 'edit' && old.local !== now.local && !jsonEqual(old.local, now.local);
+      const a = statusOf(old);
+      const b = statusOf(now);
+      const statusChanged =
+        a.status !== b.status ||
+        a.message !== b.message ||
+        old.conflict !== now.conflict ||
+        old.server.version !== now.server.version;
+      if (dataChanged || statusChanged)
+        this.emit({ type: 'view', tabs: now.tabs, view: viewOf(now), seq: this.editSeq });
+    }
+    return {
+      state: { sections: this.sections, editSeq: this.editSeq, idSeq: this.idSeq, rng: this.rng },
+      effects: this.effects,
+    };
+  }
+}
+
+function armTimer(st: Step, s: SectionState, name: TimerName, ms: number): SectionState {
+  if (s.timer) st.emit({ type: 'clear-timer', id: s.id, name: s.timer });
+  st.emit({ type: 'arm-timer', id: s.id, name, ms });
+  return { ...s, timer: name };
+}
+
+function clearTimer(st: Step, s: SectionState): SectionState {
+  if (!s.timer) return s;
+  st.emit({ type: 'clear-timer', id: s.id, name: s.timer });
+  return { ...s, timer: null };
+}
+
+/** R4: the first edit of a quiet section opens the save window; later edits don't move it. */
+function armDebounce(st: Step, s: SectionState): SectionState {
+  if (!canStartSave(s) || s.blocker !== null || s.timer !== null) return s;
+  return armTimer(st, s, 'debounce', SAVE_DEBOUNCE_MS);
+}
+
+/** R5, R6: send the whole local data with the version last seen; one flight per section. */
+function startSave(st: Step, s: SectionState): SectionState {
+  if (!canStartSave(s)) return s;
+  let next = clearTimer(st, s);
+  const mutationId = `m${st.nextId()}`;
+  const hash = jsonHash(next.local);
+  const unconfirmed = next.unconfirmed.includes(hash)
+    ? next.unconfirmed
+    : [...next.unconfirmed, hash].slice(-UNCONFIRMED_LIMIT);
+  next = {
+    ...next,
+    inFlight: { mutationId, version: next.server.version, data: next.local, fields: next.pending },
+    editedInFlight: [],
+    flushAfterFlight: false,
+    unconfirmed,
+  };
+  // R3: what may reach the server is on disk first (the host sends after this write).
+  st.persist(next, { outbox: outboxOf(next) });
+  st.emit({
+    type: 'save',
+    id: next.id,
+    mutationId,
+    request: {
+      planId: next.planId,
+      sectionKey: next.sectionKey,
+      data: next.local,
+      version: next.server.version,
+    },
+  });
+  return next;
+}
+
+function reload(st: Step, s: SectionState): SectionState {
+  const loadId = st.nextId();
+  st.emit({ type: 'load', id: s.id, loadId, planId: s.planId, sectionKey: s.sectionKey });
+  return { ...s, loadId };
+}
+
+/** R15: a section no tab shows and with nothing to save is forgotten. */
+function setOrDrop(st: Step, s: SectionState): void {
+  if (s.tabs.length === 0 && s.pending.length === 0 && !s.inFlight && !s.conflict) {
+    if (s.timer) st.emit({ type: 'clear-timer', id: s.id, name: s.timer });
+    st.remove(s.id);
+    st.persist(s, { snapshot: null, outbox: null });
+    return;
+  }
+  st.set(s);
+}
+
+/** Take `server` as the new server copy, keeping the pending fields that still differ. */
+function rebase(st: Step, s: SectionState, server: ServerCopy, keep: readonly string[]) {
+  const pending = keep.filter((f) => !jsonEqual(s.local[f], server.data[f]));
+  const next: SectionState = {
+    ...s,
+    server,
+    local: overlay(server.data, s.local, pending),
+    pending,
+    unconfirmed: [],
+  };
+  st.persist(next, { snapshot: server, outbox: pending.length > 0 ? outboxOf(next) : null });
+  return next;
+}
+
+export function step(state: EngineState, input: Input): StepResult {
+  const st = new Step(state);
+  switch (input.type) {
+    case 'open': {
+      // R12: a section already here is shared; a new one is loaded first.
+      const id = sectionId(input.planId, input.sectionKey);
+      const s = st.get(id);
+      if (s) {
+        if (!s.tabs.includes(input.tab)) st.set({ ...s, tabs: [...s.tabs, input.tab] });
+        break;
+      }
+      const loadId = st.nextId();
+      st.set(
+        newSection(input.planId, input.sectionKey, { phase: 'loading', loadId, tabs: [input.tab] }),
+      );
+      st.emit({ type: 'load', id, loadId, planId: input.planId, sectionKey: input.sectionKey });
+      break;
+    }
+
+    case 'loaded': {
+      const s = st.get(input.id);
+      // R17: answers to a load we no longer wait for are ignored.
+      if (!s || s.phase !== 'loading' || s.loadId !== input.loadId) break;
+      // R12: never saved → version 0 and no data.
+      const server = input.section ?? { version: 0, data: {} };
+      // R12: fields typed while the load was failing, over values the server has: the author
+      // decides, as for a 409 (R8). The base stays unknown (version 0, empty) until resolved.
+      const clashing = s.pending.filter(
+        (f) => Object.hasOwn(server.data, f) && !jsonEqual(server.data[f], s.local[f]),
+      );
+      if (clashing.length > 0) {
+        const next = clearTimer(st, {
+          ...s,
+          phase: 'ready',
+          blocker: null,
+          attempt: 0,
+          conflict: { serverVersion: server.version, serverData: server.data },
+        });
+        st.persist(next, { snapshot: next.server, outbox: outboxOf(next) });
+        st.set(next);
+        break;
+      }
+      let next: SectionState = clearTimer(st, {
+        ...s,
+        phase: 'ready',
+        server,
+        local: overlay(server.data, s.local, s.pending),
+        blocker: null,
+        attempt: 0,
+      });
+      st.persist(next, {
+        snapshot: server,
+        outbox: next.pending.length > 0 ? outboxOf(next) : undefined,
+      });
+      next = armDebounce(st, next);
+      st.set(next);
+      break;
+    }
+
+    case 'load-failed': {
+      const s = st.get(input.id);
+      if (!s || s.phase !== 'loading' || s.loadId !== input.loadId) break;
+      st.set(fail(st, s, input.failure));
+      break;
+    }
+
+    case 'edit': {
+      const id = sectionId(input.planId, input.sectionKey);
+      const s = st.get(id);
+      const keys = Object.keys(input.fields);
+      if (!s || !s.tabs.includes(input.tab) || keys.length === 0) break;
+      // R1: applied once, in arrival order, numbered worker-wide.
+      st.editSeq += 1;
+      let next: SectionState = {
+        ...s,
+        local: { ...s.local, ...input.fields },
+        pending: union(s.pending, keys),
+        // R5: edits during a flight wait for the next save.
+        editedInFlight: s.inFlight ? union(s.editedInFlight, keys) : s.editedInFlight,
+      };
+      // R11: a new edit may be what the server asked for; try the save again. (A refused load is
+      // not fixed by an edit: it waits for an auth change.)
+      if (next.blocker?.kind === 'rejected' && next.phase === 'ready')
+        next = { ...next, blocker: null, attempt: 0 };
+      // R3: durable before anything else (the host acknowledges after this write).
+      st.persist(next, { outbox: outboxOf(next) });
+      // R2: every other tab of the section shows it at once.
+      const others = next.tabs.filter((t) => t !== input.tab);
+      if (others.length > 0)
+        st.emit({
+          type: 'patch',
+          tabs: others,
+          planId: next.planId,
+          sectionKey: next.sectionKey,
+          fields: input.fields,
+          origin: input.tab,
+          seq: st.editSeq,
+        });
+      next = armDebounce(st, next);
+      st.set(next);
+      break;
+    }
+
+    case 'timer': {
+      const s = st.get(input.id);
+      if (!s || s.timer !== input.name) break; // a timer that was cleared or replaced
+      let next: SectionState = { ...s, timer: null };
+      if (next.phase === 'loading') {
+        if (input.name === 'retry') next = reload(st, next);
+      } else {
+        // R4 (debounce) / R10 (retry): one save for everything pending.
+        next = startSave(st, next);
+      }
+      st.set(next);
+      break;
+    }
+
+    case 'flush-now': {
+      // R14: save now whatever waits for a window or a retry.
+      for (const s of Object.values(st.sections)) {
+        if (s.phase !== 'ready' || s.pending.length === 0 || s.conflict) continue;
+        if (s.blocker && s.blocker.kind !== 'offline') continue;
+        if (s.inFlight) {
+          if (!s.flushAfterFlight) st.set({ ...s, flushAfterFlight: true });
+        } else st.set(startSave(st, s));
+      }
+      break;
+    }
+
+    case 'saved': {
+      const s = st.get(input.id);
+      if (!s?.inFlight || s.inFlight.mutationId !== input.mutationId) break; // R17
+      // R7: the new version; what was typed during the flight stays pending.
+      let next = rebase(
+        st,
+        { ...s, inFlight: null, editedInFlight: [], blocker: null, attempt: 0 },
+        input.section,
+        s.editedInFlight,
+      );
+      next = { ...next, flushAfterFlight: false };
+      next = s.flushAfterFlight ? startSave(st, next) : armDebounce(st, next);
+      setOrDrop(st, next);
+      break;
+    }
+
+    case 'save-conflict': {
+      const s = st.get(input.id);
+      if (!s?.inFlight || s.inFlight.mutationId !== input.mutationId) break; // R17
+      const theirs = input.serverData;
+      // R8: a 409 carrying data we sent earlier (answer lost) is our own write.
+      const base = s.unconfirmed.includes(jsonHash(theirs)) ? theirs : s.server.data;
+      const clashing = s.pending.filter(
+        (f) => !jsonEqual(theirs[f], s.local[f]) && !jsonEqual(theirs[f], base[f]),
+      );
+      let next: SectionState = {
+        ...s,
+        inFlight: null,
+        editedInFlight: [],
+        flushAfterFlight: false,
+        blocker: null,
+        attempt: 0,
+      };
+      if (clashing.length === 0) {
+        // R8: no field changed on both sides: take theirs, keep ours on top, save at once.
+        next = rebase(st, next, { version: input.serverVersion, data: theirs }, next.pending);
+        next = startSave(st, next);
+      } else {
+        // R8: the author decides; local edits are kept.
+        next = { ...next, conflict: { serverVersion: input.serverVersion, serverData: theirs } };
+        st.persist(next, { outbox: outboxOf(next) });
+      }
+      setOrDrop(st, next);
+      break;
+    }
+
+    case 'save-failed': {
+      const s = st.get(input.id);
+      if (!s?.inFlight || s.inFlight.mutationId !== input.mutationId) break; // R17
+      st.set(
+        fail(
+          st,
+          { ...s, inFlight: null, editedInFlight: [], flushAfterFlight: false },
+          input.failure,
+        ),
+      );
+      break;
+    }
+
+    case 'auth-changed': {
+      // R11: a new session retries what a 401 (or a refusal) stopped.
+      if (!input.signedIn) break;
+      for (const s of Object.values(st.sections)) {
+        if (s.blocker?.kind !== 'unauthorized' && s.blocker?.kind !== 'rejected') continue;
+        const next: SectionState = { ...s, blocker: null, attempt: 0 };
+        st.set(next.phase === 'loading' ? reload(st, next) : startSave(st, next));
+      }
+      break;
+    }
+
+    case 'close': {
+      const s = st.get(input.id);
+      if (!s || !s.tabs.includes(input.tab)) break;
+      setOrDrop(st, { ...s, tabs: s.tabs.filter((t) => t !== input.tab) });
+      break;
+    }
+
+    case 'tab-gone': {
+      // R15: a closed or crashed tab is unsubscribed everywhere.
+      for (const s of Object.values(st.sections)) {
+        if (s.tabs.includes(input.tab))
+          setOrDrop(st, { ...s, tabs: s.tabs.filter((t) => t !== input.tab) });
+      }
+      break;
+    }
+
+    case 'resolve': {
+      const s = st.get(input.id);
+      if (!s?.conflict) break;
+      const theirs: ServerCopy = { version: s.conflict.serverVersion, data: s.conflict.serverData };
+      let next: SectionState = clearTimer(st, { ...s, conflict: null, blocker: null, attempt: 0 });
+      if (input.choice === 'refresh') {
+        // R9: the server's values, nothing pending, saved.
+        next = rebase(st, { ...next, local: theirs.data, pending: [] }, theirs, []);
+      } else {
+        // R9: the author's values over theirs, saved at once on the server's version.
+        const local = { ...theirs.data, ...next.local };
+        const changed = Object.keys(local).filter((k) => !jsonEqual(local[k], theirs.data[k]));
+        next = rebase(st, { ...next, local }, theirs, changed);
+        next = startSave(st, next);
+      }
+      setOrDrop(st, next);
+      break;
+    }
+
+    case 'restore': {
+      // R16: sections with unsaved edits come back after a worker restart and are sent again.
+      for (const r of input.sections) {
+        const id = sectionId(r.planId, r.sectionKey);
+        const pending = Object.keys(r.outbox.fields);
+        if (st.get(id) || pending.length === 0) continue;
+        let s = newSection(r.planId, r.sectionKey, {
+          server: r.server,
+          local: { ...r.server.data, ...r.outbox.fields },
+          pending,
+          conflict: r.outbox.conflict,
+          unconfirmed: r.outbox.unconfirmed,
+        });
+        st.persist(s, { snapshot: s.server, outbox: outboxOf(s) });
+        s = startSave(st, s);
+        st.set(s);
+      }
+      break;
+    }
+  }
+  return st.finish(input);
+}
+
+/** R10, R11: what a failed save or load does. */
+function fail(st: Step, s: SectionState, failure: Failure): SectionState {
+  switch (failure.kind) {
+    case 'network':
+    case 'server': {
+      const attempt = s.attempt + 1;
+      return armTimer(
+        st,
+        { ...s, blocker: { kind: 'offline' }, attempt },
+        'retry',
+        retryDelayMs(attempt, st.random()),
+      );
+    }
+    case 'unauthorized':
+      return clearTimer(st, { ...s, blocker: { kind: 'unauthorized' }, attempt: 0 });
+    case 'rejected':
+      return clearTimer(st, {
+        ...s,
+        blocker: { kind: 'rejected', message: failure.message },
+        attempt: 0,
+      });
+  }
+}

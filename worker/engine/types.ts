@@ -1,0 +1,167 @@
+// The engine's state, inputs and effects. Plain data only: no classes, no functions, no promises,
+// so a state can be compared, logged, replayed and fuzzed.
+import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
+import type { ConflictInfo, ResolveChoice, SectionView } from '../protocol.ts';
+
+/** `planId/sectionKey`: the identity of a section inside the engine, host and store. */
+export type SectionId = string;
+export const sectionId = (planId: string, sectionKey: SectionKey): SectionId =>
+  `${planId}/${sectionKey}`;
+
+export type TimerName = 'debounce' | 'retry';
+
+/** Why a save or load did not go through. */
+export type Failure =
+  | { kind: 'network'; message: string }
+  | { kind: 'server'; status: number; message: string }
+  | { kind: 'unauthorized' }
+  | { kind: 'rejected'; status: number; message: string };
+
+/** What currently stops a section from saving by itself. */
+export type Blocker =
+  /** Network/5xx/429: a retry timer is armed (or its retry is in flight). */
+  | { kind: 'offline' }
+  /** 401: waits for an auth change. */
+  | { kind: 'unauthorized' }
+  /** Another 4xx: waits for the next edit or an auth change. */
+  | { kind: 'rejected'; message: string };
+
+export interface ServerCopy {
+  version: number;
+  data: SectionData;
+}
+
+export interface InFlight {
+  mutationId: string;
+  /** The version the request carried (the server copy's version when it was sent). */
+  version: number;
+  /** The whole local data it sent. */
+  data: SectionData;
+  /** The pending fields it carried. */
+  fields: readonly string[];
+}
+
+export interface SectionState {
+  id: SectionId;
+  planId: string;
+  sectionKey: SectionKey;
+  /** `loading` until the server copy is known (loaded, or known never saved). */
+  phase: 'loading' | 'ready';
+  /** Identity of the latest load request; answers to older ones are ignored (R17). */
+  loadId: number;
+  /** What the server is known to hold. */
+  server: ServerCopy;
+  /** The server copy with every pending field applied: what the tabs show (R1). */
+  local: SectionData;
+  /** Fields whose local value is not known to be on the server yet. */
+  pending: readonly string[];
+  /** The one save in flight (R5), or null. */
+  inFlight: InFlight | null;
+  /** Pending fields edited after the in-flight save was sent: they wait for the next save. */
+  editedInFlight: readonly string[];
+  /** flush-now arrived during a flight: save what is left as soon as it answers. */
+  flushAfterFlight: boolean;
+  conflict: ConflictInfo | null;
+  blocker: Blocker | null;
+  /** Consecutive failed attempts (network/5xx/429), for the backoff. */
+  attempt: number;
+  /** The section's one armed timer, if any. */
+  timer: TimerName | null;
+  /**
+   * Hashes of payloads sent on top of `server.version` whose outcome is unknown (network error,
+   * worker restart): a 409 carrying one of them is our own earlier write (R8).
+   */
+  unconfirmed: readonly string[];
+  /** Subscribed tabs, in subscription order. */
+  tabs: readonly string[];
+}
+
+export interface EngineState {
+  sections: Readonly<Record<SectionId, SectionState>>;
+  /** Worker-wide edit sequence: the number of the last edit applied (protocol `seq`). */
+  editSeq: number;
+  /** Counter for mutation and load identities. */
+  idSeq: number;
+  /** State of the seeded generator used for jitter. */
+  rng: number;
+}
+
+/** What the durable outbox keeps of a section with unsaved edits. */
+export interface OutboxContent {
+  /** Version of the server copy the fields are based on. */
+  baseVersion: number;
+  /** The pending fields' local values. */
+  fields: SectionData;
+  conflict: ConflictInfo | null;
+  unconfirmed: readonly string[];
+}
+
+/** A section as the store gives it back after a worker restart. */
+export interface RestoredSection {
+  planId: string;
+  sectionKey: SectionKey;
+  server: ServerCopy;
+  outbox: OutboxContent;
+}
+
+export type Input =
+  | { type: 'open'; tab: string; planId: string; sectionKey: SectionKey }
+  | { type: 'loaded'; id: SectionId; loadId: number; section: ServerCopy | null }
+  | { type: 'load-failed'; id: SectionId; loadId: number; failure: Failure }
+  | { type: 'edit'; tab: string; planId: string; sectionKey: SectionKey; fields: SectionData }
+  | { type: 'timer'; id: SectionId; name: TimerName }
+  | { type: 'flush-now' }
+  | { type: 'saved'; id: SectionId; mutationId: string; section: ServerCopy }
+  | {
+      type: 'save-conflict';
+      id: SectionId;
+      mutationId: string;
+      serverVersion: number;
+      serverData: SectionData;
+    }
+  | { type: 'save-failed'; id: SectionId; mutationId: string; failure: Failure }
+  | { type: 'auth-changed'; signedIn: boolean }
+  | { type: 'close'; tab: string; id: SectionId }
+  | { type: 'tab-gone'; tab: string }
+  | { type: 'resolve'; id: SectionId; choice: ResolveChoice }
+  | { type: 'restore'; sections: readonly RestoredSection[] };
+
+export interface SaveRequest {
+  planId: string;
+  sectionKey: SectionKey;
+  data: SectionData;
+  version: number;
+}
+
+export type Effect =
+  /**
+   * Write to the durable store. `snapshot`/`outbox`: undefined = leave as is, null = delete.
+   * The host acknowledges an edit only once this is committed (R3).
+   */
+  | {
+      type: 'persist';
+      id: SectionId;
+      planId: string;
+      sectionKey: SectionKey;
+      snapshot?: ServerCopy | null;
+      outbox?: OutboxContent | null;
+    }
+  | { type: 'load'; id: SectionId; loadId: number; planId: string; sectionKey: SectionKey }
+  | {
+      type: 'patch';
+      tabs: readonly string[];
+      planId: string;
+      sectionKey: SectionKey;
+      fields: SectionData;
+      origin: string;
+      seq: number;
+    }
+  | { type: 'view'; tabs: readonly string[]; view: SectionView; seq: number }
+  | { type: 'arm-timer'; id: SectionId; name: TimerName; ms: number }
+  | { type: 'clear-timer'; id: SectionId; name: TimerName }
+  | { type: 'save'; id: SectionId; mutationId: string; request: SaveRequest };
+
+export interface StepResult {
+  state: EngineState;
+  effects: Effect[];
+}

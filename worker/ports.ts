@@ -1,0 +1,111 @@
+// The host's small windows on the outside world. The engine never sees these; the host calls
+// them to carry out effects. Real adapters and in-memory fakes live in adapters/.
+import type { PlanSection, SectionData, SectionKey } from '../supabase/functions/_shared/schema.ts';
+import type { ConflictInfo, TabEvent } from './protocol.ts';
+
+/** Where to send requests and as whom. Kept in memory only: a token is never persisted. */
+export interface Credentials {
+  functionsUrl: string;
+  accessToken: string | null;
+}
+
+export interface SaveSectionArgs {
+  planId: string;
+  sectionKey: SectionKey;
+  data: SectionData;
+  version: number;
+}
+
+/** Anything a request can come to, as data. An Api never throws. */
+export type LoadOutcome =
+  | { kind: 'found'; section: PlanSection }
+  /** 404: never saved (or a plan that isn't the caller's: the API can't tell them apart). */
+  | { kind: 'not-found' }
+  | { kind: 'unauthorized' }
+  | { kind: 'rejected'; status: number; message: string }
+  /** Network error, timeout, 5xx, 429 or an answer that makes no sense: worth retrying. */
+  | { kind: 'unavailable'; status?: number; message: string };
+
+export type SaveOutcome =
+  | { kind: 'saved'; section: PlanSection }
+  | { kind: 'conflict'; serverVersion: number; serverData: SectionData }
+  | { kind: 'not-found'; message: string }
+  | { kind: 'unauthorized' }
+  | { kind: 'rejected'; status: number; message: string }
+  | { kind: 'unavailable'; status?: number; message: string };
+
+export interface Api {
+  getSection(auth: Credentials, planId: string, sectionKey: SectionKey): Promise<LoadOutcome>;
+  saveSection(auth: Credentials, request: SaveSectionArgs): Promise<SaveOutcome>;
+}
+
+export type TimerHandle = unknown;
+
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The last server copy known for a section (the base of its pending edits). */
+export interface SnapshotRecord {
+  /** `${owner}|${planId}/${sectionKey}` */
+  id: string;
+  /** The worker that wrote it (see Liveness: records of a live worker are not adopted). */
+  owner: string;
+  planId: string;
+  sectionKey: SectionKey;
+  version: number;
+  data: SectionData;
+  updatedAt: number;
+}
+
+/** The unsaved edits of a section: its pending fields' values, on top of the snapshot. */
+export interface OutboxRecord {
+  id: string;
+  owner: string;
+  planId: string;
+  sectionKey: SectionKey;
+  baseVersion: number;
+  fields: SectionData;
+  conflict: ConflictInfo | null;
+  /** Hashes of payloads sent whose answer never came (see the engine, R8). */
+  unconfirmed: string[];
+  updatedAt: number;
+}
+
+export type StoreOp =
+  | { op: 'put-snapshot'; record: SnapshotRecord }
+  | { op: 'delete-snapshot'; id: string }
+  | { op: 'put-outbox'; record: OutboxRecord }
+  | { op: 'delete-outbox'; id: string };
+
+/** Durable storage: section snapshots and the outbox. */
+export interface Store {
+  /** Applies the ops in order, all or nothing; resolves once they are committed. */
+  apply(ops: readonly StoreOp[]): Promise<void>;
+  getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
+  getOutbox(id: string): Promise<OutboxRecord | undefined>;
+  /** Every valid record (records that fail validation are left out and reported). */
+  restoreAll(): Promise<{ snapshots: SnapshotRecord[]; outbox: OutboxRecord[] }>;
+}
+
+export const recordId = (owner: string, planId: string, sectionKey: SectionKey) =>
+  `${owner}|${planId}/${sectionKey}`;
+
+/** One connected tab's event channel. `send` never throws and never waits. */
+export interface TabLink {
+  send(event: TabEvent): void;
+  /** The tab is gone: release whatever the link holds. */
+  close(): void;
+}
+
+/** Who is alive: tabs (to unsubscribe closed ones) and workers (deploy skew, restarts). */
+export interface Liveness {
+  /** Holds this worker's lock for its whole life. */
+  holdWorker(workerId: string): void;
+  /** Whether a worker with that id still runs (e.g. another script version during a deploy). */
+  isWorkerAlive(workerId: string): Promise<boolean>;
+  /** Calls `onGone` once, when the tab has closed, navigated away or crashed. Returns a cancel. */
+  watchTab(tabId: string, onGone: () => void): () => void;
+}
