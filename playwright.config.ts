@@ -41,7 +41,8 @@ export default defineConfig({
     env: {
       PORT: process.env.E2E_PORT ?? '',
       DATA_DIR: process.env.E2E_DATA_DIR ?? '',
-      STATIC_DIR: 'dist',
+      // E2E_STATIC_DIR lets parallel runs test their own build instead of sharing dist/.
+      STATIC_DIR: process.env.E2E_STATIC_DIR ?? 'dist',
       TEST_HOOKS: '1',
       LOG_LEVEL: 'warn',
     },
