@@ -353,6 +353,170 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
     });
   });
 
+  describe('idempotent saves (mutationId)', () => {
+    const putWithId = (planId: string, data: unknown, version: number, mutationId: string) =>
+      call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        body: { planId, data, version, mutationId },
+      });
+
+    it('answers a repeated mutation with 200 and the stored section, writing nothing', async () => {
+      const planId = await newPlan(alice);
+      const first = await putWithId(planId, { a: 1 }, 0, 'm-1');
+      expect(first.status).toBe(200);
+      expect(first.json.data).toMatchObject({ version: 1, data: { a: 1 } });
+      // The answer was lost; the client sends the same save again: same answer, no bump.
+      const again = await putWithId(planId, { a: 1 }, 0, 'm-1');
+      expect(again.status).toBe(200);
+      expect(again.json).toEqual(first.json);
+      const next = await putWithId(planId, { a: 2 }, 1, 'm-2');
+      expect(next.json.data).toMatchObject({ version: 2, data: { a: 2 } });
+      // Whatever version and data the repeat carries, the stored section comes back unchanged.
+      for (const version of [0, 1, 2, 7]) {
+        const replay = await putWithId(planId, { other: true }, version, 'm-2');
+        expect(replay.status, `version ${version}`).toBe(200);
+        expect(replay.json).toEqual(next.json);
+      }
+      expect((await getOne(alice, planId)).json).toEqual(next.json);
+      // An id that is not the last write's is an ordinary save: stale version → 409.
+      const old = await putWithId(planId, { a: 1 }, 0, 'm-1');
+      expectError(old, 409);
+      expect(old.json).toMatchObject({ serverVersion: 2, clientVersion: 0 });
+      // A save without an id clears the remembered one.
+      expect((await put(alice, planId, { a: 3 }, 2)).json.data).toMatchObject({ version: 3 });
+      expectError(await putWithId(planId, { a: 2 }, 1, 'm-2'), 409);
+    });
+
+    it('writes once for concurrent copies of one mutation', async () => {
+      const planId = await newPlan(alice);
+      await putWithId(planId, { n: 0 }, 0, 'create');
+      const copies = await Promise.all(
+        Array.from({ length: 10 }, () => putWithId(planId, { n: 1 }, 1, 'same')),
+      );
+      for (const copy of copies) {
+        expect(copy.status).toBe(200);
+        expect(copy.json.data).toMatchObject({ version: 2, data: { n: 1 } });
+      }
+      expect((await getOne(alice, planId)).json.data).toMatchObject({ version: 2 });
+    });
+
+    it('validates mutationId and keeps it out of the section', async () => {
+      const planId = await newPlan(alice);
+      for (const mutationId of ['', 'x'.repeat(101), 42, null, 'a\u0000b']) {
+        const bad = await call(sections, 'PUT', '/plan-sections/section-one', {
+          token: alice.token,
+          body: { planId, data: {}, version: 0, mutationId },
+        });
+        expectError(bad, 400);
+        expect(bad.json.message).toMatch(/mutationId/);
+      }
+      const ok = await putWithId(planId, {}, 0, 'x'.repeat(100));
+      expect(ok.status).toBe(200);
+      expect(Object.keys(ok.json.data as object).sort()).toEqual([
+        'business_plan_id',
+        'created_at',
+        'data',
+        'id',
+        'section_key',
+        'updated_at',
+        'version',
+      ]);
+    });
+
+    it("doesn't replay another user's mutation id", async () => {
+      const planId = await newPlan(alice);
+      await putWithId(planId, { mine: true }, 0, 'shared-id');
+      const theirs = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: bob.token,
+        body: { planId, data: {}, version: 0, mutationId: 'shared-id' },
+      });
+      expectError(theirs, 404);
+    });
+
+    it('keeps the four-argument save_plan_section of the first migration working', async () => {
+      const planId = await newPlan(alice);
+      const result = await env.db.asUser({ sub: alice.id }, (tx) =>
+        tx.query<{ r: { status: string; section: { version: number } } }>(
+          `select public.save_plan_section($1::uuid, 'section-two', '{"old":1}'::jsonb, 0) as r`,
+          [planId],
+        ),
+      );
+      expect(result[0]?.r).toMatchObject({ status: 'saved', section: { version: 1 } });
+    });
+  });
+
+  describe('conditional GET (ETag / If-None-Match)', () => {
+    const get = (path: string, ifNoneMatch?: string) =>
+      call(sections, 'GET', path, {
+        token: alice.token,
+        headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {},
+      });
+
+    it('sends a weak ETag that changes with every save, and 304 for a match', async () => {
+      const planId = await newPlan(alice);
+      const one = `/plan-sections/section-one?planId=${planId}`;
+      const list = `/plan-sections?planId=${planId}`;
+      const never = await get(one);
+      expectError(never, 404);
+      expect(never.headers.get('etag')).toBeNull();
+      const emptyList = await get(list);
+      const emptyTag = emptyList.headers.get('etag') ?? '';
+      expect(emptyTag).toMatch(/^W\/"[\w-]+"$/);
+
+      await put(alice, planId, { a: 1 }, 0);
+      const first = await get(one);
+      const tag1 = first.headers.get('etag') ?? '';
+      expect(tag1).toMatch(/^W\/"[\w-]+"$/);
+      const listed = await get(list);
+      const listTag1 = listed.headers.get('etag') ?? '';
+      expect(listTag1).not.toBe(emptyTag);
+
+      const same = await get(one, tag1);
+      expect(same.status).toBe(304);
+      expect(same.json).toEqual({});
+      expect(same.headers.get('etag')).toBe(tag1);
+      expect((await get(list, listTag1)).status).toBe(304);
+      // Weak comparison, lists and '*' as in RFC 9110; strong form of the tag matches too.
+      expect((await get(one, `"nope", ${tag1.slice(2)}`)).status).toBe(304);
+      expect((await get(one, '*')).status).toBe(304);
+      expect((await get(one, '"nope"')).status).toBe(200);
+
+      await put(alice, planId, { a: 2 }, 1);
+      const changed = await get(one, tag1);
+      expect(changed.status).toBe(200);
+      expect(changed.json.data).toMatchObject({ version: 2 });
+      expect(changed.headers.get('etag')).not.toBe(tag1);
+      expect((await get(list, listTag1)).status).toBe(200);
+      // Another section's save changes the list's tag, not this section's.
+      const tag2 = changed.headers.get('etag') ?? '';
+      await put(alice, planId, { b: 1 }, 0, 'section-two');
+      expect((await get(one, tag2)).status).toBe(304);
+      expect((await get(list, (await get(list)).headers.get('etag') ?? '')).status).toBe(304);
+    });
+
+    it("answers 404, never 304, for another user's plan", async () => {
+      const planId = await newPlan(alice);
+      await put(alice, planId, { a: 1 }, 0);
+      const tag = (await get(`/plan-sections?planId=${planId}`)).headers.get('etag') ?? '';
+      const theirs = await call(sections, 'GET', `/plan-sections?planId=${planId}`, {
+        token: bob.token,
+        headers: { 'if-none-match': tag },
+      });
+      expectError(theirs, 404);
+    });
+
+    it('lets browsers send If-None-Match and read ETag (CORS)', async () => {
+      const preflight = await sections.request('/plan-sections', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' },
+      });
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('if-none-match');
+      const planId = await newPlan(alice);
+      const res = await get(`/plan-sections?planId=${planId}`);
+      expect(res.headers.get('access-control-expose-headers')).toContain('etag');
+    });
+  });
+
   describe('reads', () => {
     it('answers GET of a never-saved section with 404 NOT_FOUND', async () => {
       const planId = await newPlan(alice);

@@ -16,9 +16,9 @@ export type FunctionEnv = { Variables: { user: UserClaims } };
 export const CORS_HEADERS: Record<string, string> = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers':
-    'authorization, apikey, content-type, x-client-info, x-supabase-api-version, x-retry-count, x-region',
+    'authorization, apikey, content-type, if-none-match, x-client-info, x-supabase-api-version, x-retry-count, x-region',
   'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
-  'access-control-expose-headers': 'x-supabase-api-version',
+  'access-control-expose-headers': 'etag, retry-after, x-supabase-api-version',
   'access-control-max-age': '86400',
 };
 

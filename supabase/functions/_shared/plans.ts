@@ -95,20 +95,22 @@ export async function getSection(
 }
 
 export type SaveResult =
-  | { status: 'saved'; section: PlanSection }
+  | { status: 'saved'; section: PlanSection; replayed: boolean }
   | { status: 'conflict'; version: number; data: SectionData }
   | { status: 'not_found' };
 
 type SaveRow = {
   result:
-    | { status: 'saved'; section: SectionRow }
+    | { status: 'saved'; section: SectionRow; replayed?: boolean }
     | { status: 'conflict'; version: number; data: SectionData }
     | { status: 'not_found' };
 };
 
 /**
- * The atomic compare-and-set (`public.save_plan_section`, see the migration): stores `data` only
- * if the stored version is still `version` (0 = never saved). `data` is sent as JSON text.
+ * The atomic compare-and-set (`public.save_plan_section`, see the migrations): stores `data` only
+ * if the stored version is still `version` (0 = never saved). `data` is sent as JSON text. With a
+ * `mutationId` that the section's last write already carried, nothing is written and the stored
+ * section comes back as saved (`replayed: true`).
  */
 export async function saveSection(
   tx: Tx,
@@ -116,14 +118,20 @@ export async function saveSection(
   key: SectionKey,
   dataJson: string,
   version: number,
+  mutationId: string | null = null,
 ): Promise<SaveResult> {
   const rows = await tx.query<SaveRow>(
-    'select public.save_plan_section($1::uuid, $2::text, $3::text::jsonb, $4::integer) as result',
-    [planId, key, dataJson, version],
+    'select public.save_plan_section($1::uuid, $2::text, $3::text::jsonb, $4::integer, $5::text) as result',
+    [planId, key, dataJson, version, mutationId],
   );
   const result = rows[0]?.result;
   if (!result) throw new Error('save_plan_section returned nothing');
-  if (result.status === 'saved') return { status: 'saved', section: toSection(result.section) };
+  if (result.status === 'saved')
+    return {
+      status: 'saved',
+      section: toSection(result.section),
+      replayed: result.replayed === true,
+    };
   if (result.status === 'conflict')
     return { status: 'conflict', version: Number(result.version), data: result.data };
   return { status: 'not_found' };

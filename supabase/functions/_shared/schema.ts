@@ -47,6 +47,8 @@ export const LIMITS = {
   maxKeys: 1_000,
   maxVersion: 2_147_483_647,
   maxTitleLength: 200,
+  /** Longest `mutationId` of a save. */
+  maxMutationIdLength: 100,
 } as const;
 
 export const VersionSchema = z
@@ -63,13 +65,30 @@ export const SectionDataSchema = z.record(z.string(), z.unknown(), {
 });
 export type SectionData = z.infer<typeof SectionDataSchema>;
 
+/**
+ * A client-made id of one save (e.g. a UUID). Sending the same save again with the same id is
+ * answered 200 with the stored section and writes nothing (see docs/server.md).
+ */
+export const MutationIdSchema = z
+  .string({ error: `mutationId must be a string of 1 to ${LIMITS.maxMutationIdLength} characters` })
+  .min(1, `mutationId must be a string of 1 to ${LIMITS.maxMutationIdLength} characters`)
+  .max(
+    LIMITS.maxMutationIdLength,
+    `mutationId must be a string of 1 to ${LIMITS.maxMutationIdLength} characters`,
+  )
+  .refine(
+    (value) => isStorableText(value),
+    'mutationId must not contain a NUL character or an unpaired surrogate',
+  );
+
 export const SaveSectionRequestSchema = z.strictObject(
   {
     planId: UuidSchema,
     data: SectionDataSchema,
     version: VersionSchema.optional(),
+    mutationId: MutationIdSchema.optional(),
   },
-  { error: 'the body must be a JSON object with planId, data and version' },
+  { error: 'the body must be a JSON object with planId, data, version and optionally mutationId' },
 );
 export type SaveSectionRequest = z.infer<typeof SaveSectionRequestSchema>;
 

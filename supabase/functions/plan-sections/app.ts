@@ -1,8 +1,10 @@
 // Edge Function `plan-sections` (contract §3):
 //   GET /plan-sections?planId=ID        → the plan's saved sections
 //   GET /plan-sections/KEY?planId=ID    → one section; never saved → 404
-//   PUT /plan-sections/KEY {planId, data, version} → compare-and-set save; 200 or 409
+//   PUT /plan-sections/KEY {planId, data, version, mutationId?} → compare-and-set save; 200 or 409
+// Both GETs send a weak ETag (ids + versions) and answer a matching If-None-Match with 304.
 import type { Context } from 'hono';
+import { ifNoneMatchMatches, sectionsEtag } from '../_shared/etag.ts';
 import { sqlState } from '../_shared/db.ts';
 import { ApiError, badRequest, notFound, planNotFound } from '../_shared/errors.ts';
 import type { FunctionDeps } from '../_shared/function-deps.ts';
@@ -22,6 +24,7 @@ import {
   UuidSchema,
   findSectionDataProblem,
   isSectionKey,
+  type PlanSection,
   type SectionKey,
   type VersionConflictBody,
 } from '../_shared/schema.ts';
@@ -32,6 +35,14 @@ function sectionKey(c: Context<FunctionEnv>): SectionKey {
   throw badRequest(
     `There is no section "${key.slice(0, 100)}". Use one of: ${SECTION_KEYS.join(', ')}.`,
   );
+}
+
+/** 200 with the sections and their ETag, or 304 with no body when If-None-Match matches it. */
+async function conditional(c: Context<FunctionEnv>, sections: PlanSection[], body: unknown) {
+  const etag = await sectionsEtag(sections);
+  const headers = { etag, 'cache-control': 'private, no-cache' };
+  if (ifNoneMatchMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
+  return c.json({ success: true, data: body }, 200, headers);
 }
 
 function planIdQuery(c: Context<FunctionEnv>): string {
@@ -55,7 +66,7 @@ export function createPlanSectionsApp({ db, verifyToken, log }: FunctionDeps) {
       if (!(await planVisible(tx, planId))) throw planNotFound();
       return listSections(tx, planId);
     });
-    return c.json({ success: true, data: sections });
+    return conditional(c, sections, sections);
   });
 
   app.get('/plan-sections/:key', async (c) => {
@@ -69,7 +80,7 @@ export function createPlanSectionsApp({ db, verifyToken, log }: FunctionDeps) {
       throw notFound(
         `Section ${key} of this plan has never been saved. Save it with version 0 to create it.`,
       );
-    return c.json({ success: true, data: section });
+    return conditional(c, [section], section);
   });
 
   app.put('/plan-sections/:key', async (c) => {
@@ -87,7 +98,14 @@ export function createPlanSectionsApp({ db, verifyToken, log }: FunctionDeps) {
     let result;
     try {
       result = await db.asUser(c.var.user, (tx) =>
-        saveSection(tx, request.planId, key, JSON.stringify(data), version),
+        saveSection(
+          tx,
+          request.planId,
+          key,
+          JSON.stringify(data),
+          version,
+          request.mutationId ?? null,
+        ),
       );
     } catch (error) {
       // The plan vanished between the check and the write (deleted concurrently).
