@@ -16,7 +16,7 @@ import {
 let env: TestDatabase;
 let staticDir: string;
 const lines: string[] = [];
-const log = (line: string) => lines.push(line);
+const log = (line: string) => void lines.push(line);
 
 beforeAll(async () => {
   env = await createPgliteTestDatabase();
@@ -125,6 +125,13 @@ describe('createServerApp', () => {
     const app = makeApp(false);
     expect((await app.request('/__test/stats')).status).toBe(404);
     expect((await app.request('/__test/stats/reset', { method: 'POST' })).status).toBe(404);
+    for (const [method, path] of [
+      ['GET', '/__test/faults'],
+      ['POST', '/__test/faults'],
+      ['DELETE', '/__test/faults'],
+      ['POST', '/__test/revoke-access-tokens'],
+    ] as const)
+      expect((await app.request(path, { method })).status, `${method} ${path}`).toBe(404);
   });
 
   it('counts PUTs to plan-sections per plan and section when enabled', async () => {
@@ -153,10 +160,17 @@ describe('createServerApp', () => {
     expect(stats).toEqual({
       puts: { [`${planId}/section-one`]: 3, [`${planId}/section-four`]: 1 },
       putsTotal: 4,
+      gets: { [`${planId}/section-one`]: 1 },
+      notModified: 0,
     });
     const reset = await app.request('/__test/stats/reset', { method: 'POST' });
     expect(reset.status).toBe(200);
-    expect(await (await app.request('/__test/stats')).json()).toEqual({ puts: {}, putsTotal: 0 });
+    expect(await (await app.request('/__test/stats')).json()).toEqual({
+      puts: {},
+      putsTotal: 0,
+      gets: {},
+      notModified: 0,
+    });
   });
 
   it('works with supabase-js 2 (sign up, errors, sign in, user, refresh, functions, sign out)', async () => {

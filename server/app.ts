@@ -10,11 +10,13 @@ import { Hono, type Context } from 'hono';
 import { bearerToken, createJwtVerifier } from '../supabase/functions/_shared/auth.ts';
 import type { Db } from '../supabase/functions/_shared/db.ts';
 import { ApiError, errorResponse } from '../supabase/functions/_shared/errors.ts';
-import { readBodyBytes, toErrorResponse } from '../supabase/functions/_shared/http.ts';
+import { toErrorResponse } from '../supabase/functions/_shared/http.ts';
 import { createBusinessPlansApp } from '../supabase/functions/business-plans/app.ts';
 import { createPlanSectionsApp } from '../supabase/functions/plan-sections/app.ts';
 import { createAuthApp } from './auth.ts';
+import { requestLevel, shouldLog, type LogLevel } from './log.ts';
 import { serveStatic } from './static.ts';
+import { FUNCTIONS_PREFIX, createTestHooks, functionsHooks, mountTestHooks } from './test-hooks.ts';
 
 export interface ServerAppOptions {
   db: Db;
@@ -24,55 +26,41 @@ export interface ServerAppOptions {
   staticDir?: string;
   /** Mount /__test/* (TEST_HOOKS=1). Off by default. */
   testHooks?: boolean;
-  /** One line per request; default console.log. Pass () => {} to silence. */
-  log?: (line: string) => void;
+  /** Where request lines go; default console.log (status < 500) and console.error (500+). */
+  log?: (line: string, status: number) => void;
+  /** Request lines below this level are not printed (default info; see log.ts). */
+  logLevel?: LogLevel;
+  /** Access token lifetime in seconds (default 3600). */
+  accessTokenTtl?: number;
 }
 
-const FUNCTIONS_PREFIX = '/functions/v1';
 const API_PREFIXES = ['/auth/', '/functions/', '/rest/', '/__test', '/health'];
-
-/** Per-(plan, section) count of PUTs to plan-sections, for suites that count saves. */
-class PutStats {
-  puts = new Map<string, number>();
-  total = 0;
-  add(key: string) {
-    this.puts.set(key, (this.puts.get(key) ?? 0) + 1);
-    this.total += 1;
-  }
-  reset() {
-    this.puts.clear();
-    this.total = 0;
-  }
-  toJSON() {
-    return { puts: Object.fromEntries(this.puts), putsTotal: this.total };
-  }
-}
-
-async function planIdOf(request: Request): Promise<string | undefined> {
-  try {
-    const bytes = await readBodyBytes(request);
-    if (!bytes) return undefined;
-    const body = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-    const planId = (body as { planId?: unknown } | null)?.planId;
-    return typeof planId === 'string' ? planId : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export function createServerApp(options: ServerAppOptions) {
   const { db, jwtSecret, staticDir } = options;
-  const log = options.log ?? ((line: string) => console.log(line));
+  const logLevel = options.logLevel ?? 'info';
+  const log =
+    options.log ??
+    ((line: string, status: number) => (status >= 500 ? console.error(line) : console.log(line)));
   const errorLog = (message: string, error?: unknown) =>
     console.error(`${message}:`, error instanceof Error ? (error.stack ?? error.message) : error);
-  const verifyToken = createJwtVerifier(jwtSecret);
+  const hooks = options.testHooks ? createTestHooks() : null;
+  const signedBy = createJwtVerifier(jwtSecret);
+  // With the test hooks, tokens issued before POST /__test/revoke-access-tokens are refused.
+  const verifyToken = hooks ? hooks.revocation.wrap(signedBy) : signedBy;
   const fnDeps = { db, verifyToken, log: errorLog };
   const functions: Record<string, { fetch: (request: Request) => Response | Promise<Response> }> = {
     'business-plans': createBusinessPlansApp(fnDeps),
     'plan-sections': createPlanSectionsApp(fnDeps),
   };
-  const auth = createAuthApp({ db, jwtSecret, log: errorLog });
-  const stats = new PutStats();
+  const auth = createAuthApp({
+    db,
+    jwtSecret,
+    log: errorLog,
+    accessTokenTtl: options.accessTokenTtl,
+    verifyToken,
+    clock: hooks?.revocation.clock,
+  });
 
   const app = new Hono();
 
@@ -80,15 +68,21 @@ export function createServerApp(options: ServerAppOptions) {
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
+    const status = c.res.status;
+    if (!shouldLog(requestLevel(status), logLevel)) return;
     const ms = Math.round(performance.now() - started);
     let user = '-';
     const token = bearerToken(c.req.header('authorization'));
     if (token)
-      user = await verifyToken(token).then(
+      user = await signedBy(token).then(
         (claims) => claims.sub,
         () => '-',
       );
-    log(`${c.req.method} ${c.req.path} ${c.res.status} ${ms}ms user=${user}`);
+    const fault = c.res.headers.get('x-injected-fault');
+    log(
+      `${c.req.method} ${c.req.path} ${status} ${ms}ms user=${user}${fault ? ` fault=${fault}` : ''}`,
+      status,
+    );
   });
 
   app.get('/health', (c) => c.json({ ok: true }));
@@ -112,19 +106,9 @@ export function createServerApp(options: ServerAppOptions) {
     return fn.fetch(new Request(url, c.req.raw));
   };
 
-  if (options.testHooks) {
-    app.get('/__test/stats', (c) => c.json(stats.toJSON()));
-    app.post('/__test/stats/reset', (c) => {
-      stats.reset();
-      return c.json(stats.toJSON());
-    });
-    app.put(`${FUNCTIONS_PREFIX}/plan-sections/*`, async (c) => {
-      const copy = c.req.raw.clone();
-      const response = await forwardToFunction(c);
-      const sectionKey = c.req.path.slice(`${FUNCTIONS_PREFIX}/plan-sections/`.length);
-      stats.add(`${(await planIdOf(copy)) ?? 'unknown'}/${sectionKey}`);
-      return response;
-    });
+  if (hooks) {
+    mountTestHooks(app, hooks);
+    app.use(`${FUNCTIONS_PREFIX}/*`, functionsHooks(hooks));
   }
 
   app.all(`${FUNCTIONS_PREFIX}/*`, forwardToFunction);

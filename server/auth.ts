@@ -15,6 +15,7 @@ import {
   bearerToken,
   createJwtVerifier,
   signAccessToken,
+  type VerifyToken,
 } from '../supabase/functions/_shared/auth.ts';
 import { sqlState, type Db, type Tx, type UserClaims } from '../supabase/functions/_shared/db.ts';
 import { ApiError } from '../supabase/functions/_shared/errors.ts';
@@ -37,6 +38,10 @@ export interface AuthAppOptions {
   /** Seconds a just-rotated refresh token may still be used, e.g. by a second tab (default 10). */
   refreshReuseSeconds?: number;
   log?: Logger;
+  /** Checks access tokens on /user and /logout (default: the HS256 verifier for jwtSecret). */
+  verifyToken?: VerifyToken;
+  /** Seconds since the epoch that tokens are signed at (default: now). */
+  clock?: () => number;
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -212,7 +217,8 @@ export function createAuthApp(options: AuthAppOptions) {
   const ttl = options.accessTokenTtl ?? 3600;
   const reuseSeconds = options.refreshReuseSeconds ?? 10;
   const log = options.log ?? defaultLogger;
-  const verify = createJwtVerifier(jwtSecret);
+  const verify = options.verifyToken ?? createJwtVerifier(jwtSecret);
+  const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
   // Compared against when the email is unknown, so both failures take the same time.
   let dummyHash: Promise<string> | undefined;
 
@@ -226,7 +232,7 @@ export function createAuthApp(options: AuthAppOptions) {
   }
 
   async function sessionBody(issued: { user: UserRow; sessionId: string; refreshToken: string }) {
-    const now = Math.floor(Date.now() / 1000);
+    const now = clock();
     const accessToken = await signAccessToken(jwtSecret, {
       sub: issued.user.id,
       email: issued.user.email,

@@ -6,13 +6,16 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from 'node:path';
 import { createServerApp } from './app.ts';
 import { createPgliteDb, type PgliteDb } from './db-pglite.ts';
+import type { LogLevel } from './log.ts';
 import { migrate } from './migrate.ts';
 
 export interface LocalOptions {
   dataDir: string;
   staticDir?: string;
   testHooks?: boolean;
-  log?: (line: string) => void;
+  log?: (line: string, status: number) => void;
+  logLevel?: LogLevel;
+  accessTokenTtl?: number;
 }
 
 export interface LocalServer {
@@ -97,6 +100,8 @@ export async function openLocalServer(options: LocalOptions): Promise<LocalServe
       staticDir: options.staticDir,
       testHooks: options.testHooks,
       log: options.log,
+      logLevel: options.logLevel,
+      accessTokenTtl: options.accessTokenTtl,
     });
     const opened = db;
     let closing: Promise<void> | undefined;

@@ -3,12 +3,15 @@
 //   HOST       (default localhost: http://localhost:PORT works over IPv4 and IPv6)
 //   DATA_DIR   (default .data/)  the database and the JWT secret, kept across restarts
 //   STATIC_DIR (default dist/)   the Vite build
-//   TEST_HOOKS=1                 mounts /__test/* (counts of saves, for test suites)
+//   TEST_HOOKS=1                 mounts /__test/* (counts of saves, faults, for test suites)
+//   LOG_LEVEL  (default info)    debug | info | warn | error (warn: only failing requests)
+//   ACCESS_TOKEN_TTL_SECONDS     (default 3600) lifetime of the access tokens local auth issues
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { StartupError, openLocalServer, type LocalServer } from './local.ts';
+import { isLogLevel } from './log.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -25,6 +28,16 @@ const host = process.env.HOST || 'localhost';
 const dataDir = path.resolve(process.env.DATA_DIR || '.data');
 const staticDir = path.resolve(process.env.STATIC_DIR || 'dist');
 const testHooks = process.env.TEST_HOOKS === '1';
+const logLevelText = (process.env.LOG_LEVEL || 'info').toLowerCase();
+if (!isLogLevel(logLevelText))
+  fail(`LOG_LEVEL=${process.env.LOG_LEVEL} is not a log level. Use debug, info, warn or error.`);
+const logLevel = logLevelText;
+const ttlText = process.env.ACCESS_TOKEN_TTL_SECONDS || '3600';
+const accessTokenTtl = Number(ttlText);
+if (!/^\d+$/.test(ttlText) || accessTokenTtl < 1 || accessTokenTtl > 31_536_000)
+  fail(
+    `ACCESS_TOKEN_TTL_SECONDS=${ttlText} is not a lifetime. Use whole seconds from 1 to 31536000, e.g. 3600.`,
+  );
 
 /** Listens on one address; resolves with the server, rejects with the listen error. */
 function listen(listener: Listener, address: string, portNumber: number): Promise<Server> {
@@ -81,7 +94,7 @@ async function main() {
 
   let local: LocalServer;
   try {
-    local = await openLocalServer({ dataDir, staticDir, testHooks });
+    local = await openLocalServer({ dataDir, staticDir, testHooks, logLevel, accessTokenTtl });
   } catch (error) {
     for (const server of bound.servers) server.close();
     if (error instanceof StartupError) fail(error.message);
