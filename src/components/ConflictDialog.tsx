@@ -1,6 +1,6 @@
 import * as AlertDialog from '@radix-ui/react-alert-dialog';
 import type { SectionData } from '../../supabase/functions/_shared/schema.ts';
-import type { ConflictInfo } from '../../worker/protocol.ts';
+import type { ConflictView } from '../../worker/protocol.ts';
 import type { SectionDefinition } from '../sections/sections.ts';
 
 const show = (value: unknown) =>
@@ -14,14 +14,27 @@ interface Props {
   open: boolean;
   section: SectionDefinition;
   mine: SectionData;
-  conflict: ConflictInfo;
+  conflict: ConflictView;
   busy: boolean;
   onRefresh(): void;
   onOverwrite(): void;
   onCancel(): void;
 }
 
-/** The author decides between the server's values and their own for the fields both changed. */
+/** The fields to decide (M8), with their labels and what the author sees now. */
+function conflictingFields(section: SectionDefinition, mine: SectionData, conflict: ConflictView) {
+  return conflict.fields.map((c) => ({
+    ...c,
+    label: section.fields.find((f) => f.name === c.field)?.label ?? c.field,
+    // Edits typed during the conflict count.
+    mine: Object.hasOwn(mine, c.field) ? mine[c.field] : c.mine,
+  }));
+}
+
+/**
+ * The author decides between the server's values and their own, for the fields both devices
+ * changed differently; everything else was merged already (docs/merge-rules.md, M7).
+ */
 export function ConflictDialog({
   open,
   section,
@@ -32,17 +45,18 @@ export function ConflictDialog({
   onOverwrite,
   onCancel,
 }: Props) {
-  const differing = section.fields.filter(
-    (f) => JSON.stringify(mine[f.name] ?? '') !== JSON.stringify(conflict.serverData[f.name] ?? ''),
-  );
+  const fields = conflictingFields(section, mine, conflict);
   return (
     <AlertDialog.Root open={open} onOpenChange={(next) => !next && onCancel()}>
       <AlertDialog.Portal>
         <AlertDialog.Overlay className="dialog-overlay" />
+        {/* Radix: focus moves in, Escape = Cancel (onOpenChange), focus returns on close. */}
         <AlertDialog.Content className="dialog">
           <AlertDialog.Title>This section was changed on another device</AlertDialog.Title>
           <AlertDialog.Description>
-            The server has version {conflict.serverVersion}. Choose which values to keep.
+            {fields.length === 1 ? 'One field was' : `${fields.length} fields were`} changed on both
+            devices (server version {conflict.serverVersion}). Your other changes are merged
+            already. Choose which values to keep for these fields.
           </AlertDialog.Description>
           <table className="conflict-fields">
             <thead>
@@ -53,15 +67,42 @@ export function ConflictDialog({
               </tr>
             </thead>
             <tbody>
-              {differing.map((f) => (
-                <tr key={f.name}>
+              {fields.map((f) => (
+                <tr key={f.field} data-field={f.field}>
                   <th scope="row">{f.label}</th>
-                  <td>{show(conflict.serverData[f.name])}</td>
-                  <td>{show(mine[f.name])}</td>
+                  <td className="conflict-value">{show(f.theirs)}</td>
+                  <td className="conflict-value">{show(f.mine)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {fields
+            .filter((f) => f.overlaps && f.overlaps.length > 0)
+            .map((f) => (
+              <section
+                key={f.field}
+                className="conflict-overlaps"
+                aria-label={`Overlap in ${f.label}`}
+              >
+                <h3>Where “{f.label}” overlaps</h3>
+                <p className="help">
+                  The other lines of this field were merged; these lines were changed on both
+                  devices.
+                </p>
+                {f.overlaps?.map((o, i) => (
+                  <dl key={i}>
+                    <dt>On the server</dt>
+                    <dd>
+                      <pre>{show(o.theirs)}</pre>
+                    </dd>
+                    <dt>Yours</dt>
+                    <dd>
+                      <pre>{show(o.mine)}</pre>
+                    </dd>
+                  </dl>
+                ))}
+              </section>
+            ))}
           <div className="actions">
             {/* Plain buttons, not AlertDialog.Action: the dialog closes when the conflict is gone. */}
             <button type="button" disabled={busy} onClick={onRefresh}>

@@ -14,6 +14,7 @@ import { SaveStatus } from '../components/SaveStatus.tsx';
 import { SECTIONS, sectionByKey, type SectionDefinition } from '../sections/sections.ts';
 import { getSectionStore } from '../stores/section-store.ts';
 import { supabase, functionsUrl } from '../supabase-client.ts';
+import { watchPlan } from '../sync/realtime.ts';
 import { connectSync, onReloadRequired, type SyncClient } from '../sync/worker-client.ts';
 
 export function SectionPage() {
@@ -81,6 +82,8 @@ function SectionEditor({
   const { client, failure, reload } = useSyncClient();
   // The conflict (by server version) the author dismissed with Cancel; a newer one opens again.
   const [dismissed, setDismissed] = useState<number | null>(null);
+  // The conflict this tab asked to see with Review conflict (it isn't the author's tab, or Cancel).
+  const [reviewing, setReviewing] = useState<number | null>(null);
   const [resolving, setResolving] = useState(false);
 
   useEffect(() => {
@@ -97,7 +100,17 @@ function SectionEditor({
     };
   }, [client, planId, sectionKey, store]);
 
-  const dialogOpen = state.conflict !== null && dismissed !== state.conflict.serverVersion;
+  // M8: the dialog opens by itself only in the tab the author typed in; other tabs offer it.
+  const conflict = state.conflict;
+  const authorHere = !conflict?.authorTab || conflict.authorTab === client?.tabId;
+  const dialogOpen =
+    conflict !== null &&
+    (reviewing === conflict.serverVersion || (authorHere && dismissed !== conflict.serverVersion));
+
+  useEffect(() => {
+    if (!client) return;
+    return watchPlan(client, planId);
+  }, [client, planId]);
 
   const type = (name: string, value: string) => {
     const fields: SectionData = { [name]: value };
@@ -150,8 +163,9 @@ function SectionEditor({
             {problem}
           </p>
         )}
-        {state.status === SAVE_STATUS.conflict && state.conflict && !dialogOpen && (
-          <button type="button" onClick={() => setDismissed(null)}>
+        {/* Stays while the dialog is open, so focus can return to it. */}
+        {state.status === SAVE_STATUS.conflict && conflict && (
+          <button type="button" onClick={() => setReviewing(conflict.serverVersion)}>
             Review conflict
           </button>
         )}
@@ -201,7 +215,10 @@ function SectionEditor({
             busy={resolving}
             onRefresh={() => void resolve('refresh')}
             onOverwrite={() => void resolve('overwrite')}
-            onCancel={() => setDismissed(state.conflict?.serverVersion ?? null)}
+            onCancel={() => {
+              setDismissed(state.conflict?.serverVersion ?? null);
+              setReviewing(null);
+            }}
           />
         )}
       </main>

@@ -4,7 +4,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
 import {
   SAVE_STATUS,
-  type ConflictInfo,
+  type ConflictView,
   type SaveStatus,
   type SectionView,
 } from '../../worker/protocol.ts';
@@ -15,7 +15,7 @@ export interface SectionState {
   serverVersion: number;
   status: SaveStatus;
   message: string | null;
-  conflict: ConflictInfo | null;
+  conflict: ConflictView | null;
   /** Set when the tab can't reach the worker or the worker refused the section. */
   failure: string | null;
 }

@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   tabLockName,
   WORKER_CODES,
+  type FreshnessSignal,
   type ResolveChoice,
   type SectionView,
   type TabEvent,
@@ -63,6 +64,8 @@ export interface SyncClient {
   ): Promise<WorkerResult<null>>;
   setAuth(accessToken: string | null): Promise<WorkerResult<null>>;
   flush(): Promise<WorkerResult<null>>;
+  /** Tells the worker this tab showed up, gained focus, went online or heard of a change (F2). */
+  freshen(signal: FreshnessSignal): Promise<WorkerResult<null>>;
 }
 
 function onEvent(event: TabEvent): void {
@@ -137,7 +140,15 @@ async function connect(
       withTimeout(api.resolveConflict(planId, sectionKey, choice), 'resolve'),
     setAuth: (token) => withTimeout(api.setAuth(token), 'setAuth'),
     flush: () => withTimeout(api.flush(), 'flush'),
+    freshen: (signal) => withTimeout(api.freshen(signal), 'freshen'),
   };
+  // F2, F3: the worker refetches when a tab shows up or gains focus, and polls while one is visible.
+  const visibility = () =>
+    void client.freshen({ kind: 'visibility', visible: document.visibilityState === 'visible' });
+  visibility();
+  document.addEventListener('visibilitychange', visibility);
+  window.addEventListener('focus', () => void client.freshen({ kind: 'focus' }));
+  window.addEventListener('online', () => void client.freshen({ kind: 'online' }));
   // Leaving the page: save now rather than after the debounce.
   const flushOnHide = () => void client.flush();
   window.addEventListener('pagehide', flushOnHide);

@@ -1,0 +1,33 @@
+// Hosted mode: Supabase Realtime tells the tab when a row of the plan changed, and the tab tells
+// the worker, which refetches at once (docs/merge-rules.md, F5). Local mode has no Realtime: the
+// worker's slow poll covers it.
+import type { SyncClient } from './worker-client.ts';
+import { supabase } from '../supabase-client.ts';
+
+/** Only a build pointed at a Supabase project has Realtime. */
+export const REALTIME_AVAILABLE = Boolean(import.meta.env.VITE_SUPABASE_URL);
+
+/** Subscribes to the plan's section rows while the editor shows one of them. Returns a stop. */
+export function watchPlan(client: SyncClient, planId: string): () => void {
+  if (!REALTIME_AVAILABLE) return () => {};
+  const channel = supabase
+    .channel(`plan-sections:${planId}`)
+    .on(
+      'postgres_changes',
+      {
+        event: '*',
+        schema: 'public',
+        table: 'plan_sections',
+        filter: `business_plan_id=eq.${planId}`,
+      },
+      () => void client.freshen({ kind: 'remote-change', planId }),
+    )
+    .subscribe((status) => {
+      // F5: a live subscription stretches the poll; anything else falls back to it.
+      void client.freshen({ kind: 'realtime', planId, live: status === 'SUBSCRIBED' });
+    });
+  return () => {
+    void client.freshen({ kind: 'realtime', planId, live: false });
+    void supabase.removeChannel(channel);
+  };
+}

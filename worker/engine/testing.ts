@@ -1,0 +1,36 @@
+// Helpers for the engine's tests: one section of one plan, inputs run in order, effects by type.
+import { sectionId } from './types.ts';
+import { step } from './step.ts';
+import type { Effect, EngineState, Input, SectionState } from './types.ts';
+
+export const PLAN = '00000000-0000-4000-8000-000000000001';
+export const KEY = 'section-one' as const;
+export const ID = sectionId(PLAN, KEY);
+
+/** Runs the inputs one after another; returns the last state and every effect, in order. */
+export function run(state: EngineState, ...inputs: Input[]) {
+  const effects: Effect[] = [];
+  for (const input of inputs) {
+    const r = step(state, input);
+    state = r.state;
+    effects.push(...r.effects);
+  }
+  return { state, effects };
+}
+
+export function sectionOf(state: EngineState, id = ID): SectionState {
+  const s = state.sections[id];
+  if (!s) throw new Error(`section ${id} missing`);
+  return s;
+}
+
+export const effectsOf = <T extends Effect['type']>(effects: Effect[], type: T) =>
+  effects.filter((e): e is Extract<Effect, { type: T }> => e.type === type);
+
+export const editInput = (tab: string, fields: Record<string, unknown>): Input => ({
+  type: 'edit',
+  tab,
+  planId: PLAN,
+  sectionKey: KEY,
+  fields,
+});
