@@ -4,7 +4,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryApi } from './adapters/memory-api.ts';
 import { MemoryLiveness } from './adapters/memory-liveness.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
-import { MESSAGES, RETRY_BASE_MS, SAVE_DEBOUNCE_MS } from './engine/index.ts';
+import {
+  MESSAGES,
+  RETRY_BASE_MS,
+  SAVE_DEBOUNCE_MS,
+  SESSION_REFRESH_TIMEOUT_MS,
+} from './engine/index.ts';
 import { SyncHost } from './host.ts';
 import type { Api } from './ports.ts';
 import {
@@ -362,6 +367,9 @@ describe('host: failures', () => {
     await edit(tab, { motivation: 'typed while expired' });
     await advance(SAVE_DEBOUNCE_MS);
     await host.idle();
+    // The tab is asked to renew the session once; it doesn't answer in time.
+    expect(tab.events).toContainEqual({ type: 'refresh-session' });
+    await advance(SESSION_REFRESH_TIMEOUT_MS);
     expect(tab.events.at(-1)).toMatchObject({
       view: { status: 'error', message: MESSAGES.sessionExpired },
     });

@@ -2,7 +2,11 @@
 // credentials; feeds inputs to the pure engine and carries out its effects in order. The only
 // code in worker/ that touches the store, the network, timers, locks and tabs (through ports).
 import { z } from 'zod';
-import { findSectionDataProblem, type SectionKey } from '../supabase/functions/_shared/schema.ts';
+import {
+  findSectionDataProblem,
+  type PlanSection,
+  type SectionKey,
+} from '../supabase/functions/_shared/schema.ts';
 import {
   initialState,
   sectionId,
@@ -20,6 +24,12 @@ import {
 } from './engine/index.ts';
 import { realClock } from './adapters/clock.ts';
 import { functionTabLink, type Listener } from './adapters/tab-link.ts';
+import {
+  Freshener,
+  FreshnessSignalSchema,
+  type FreshnessSignal,
+  type PlanFeed,
+} from './freshener.ts';
 import {
   recordId,
   type Api,
@@ -40,12 +50,15 @@ import {
   OpenArgsSchema,
   PROTOCOL_VERSION,
   ResolveChoiceSchema,
+  TestHookSchema,
   WORKER_CODES,
+  writerLockName,
   type Hello,
   type ResolveChoice,
   type SaveStatus,
   type SectionView,
   type TabEvent,
+  type TestHook,
   type WorkerCode,
   type WorkerResult,
   type WorkerSessionApi,
@@ -59,11 +72,25 @@ export interface HostOptions {
   liveness?: Liveness;
   /** Wraps a tab's listener into a TabLink (Comlink-aware in the SharedWorker). */
   linkFor?: (listener: Listener) => TabLink;
+  /** Conditional plan fetches for freshness (F1–F6). Without it, sections are never refetched. */
+  feed?: PlanFeed;
   /** Seed of the jitter generator (tests pass a fixed one). */
   seed?: number;
   workerId?: string;
   log?: (message: string, detail?: unknown) => void;
+  /**
+   * Runs `save` holding the Web Lock `name` (`writerLockName(user)`), so across script versions
+   * only one worker has a save in flight per user at a time. Without it saves run unguarded.
+   */
+  writerLock?: <T>(name: string, save: () => Promise<T>) => Promise<T>;
+  /** Test hook `terminate`: the worker goes away as if it crashed (SharedWorker: self.close()). */
+  terminate?: () => void;
+  /** Group commit: edits arriving while a store write commits share the next write (default on). */
+  batchWrites?: boolean;
 }
+
+/** How many edit→durable samples the host keeps for the `durability-stats` test hook. */
+const DURABILITY_SAMPLES = 5_000;
 
 const noLiveness: Liveness = {
   holdWorker: () => {},
@@ -73,6 +100,7 @@ const noLiveness: Liveness = {
 
 interface SessionContext {
   tabId: string | null;
+  testHooks?: boolean;
 }
 
 const ok = <T>(value: T): WorkerResult<T> => ({ ok: true, value });
@@ -125,8 +153,15 @@ export class SyncHost {
   private readonly waiters = new Map<SectionId, Array<(s: SectionState | undefined) => void>>();
   /** Store writes run one after another, in effect order. Never rejects. */
   private writes: Promise<void> = Promise.resolve();
+  /** The write still collecting ops (group commit): it starts when the previous one is done. */
+  private batch: { ops: StoreOp[]; done: Promise<void> } | null = null;
+  /** edit() calls until their write committed, in ms (test hook `durability-stats`). */
+  private readonly durableMs: number[] = [];
+  /** A refresh-session request waiting for a new token (R11). */
+  private refreshTimer: TimerHandle | null = null;
   /** Requests and writes under way (for idle()). */
   private readonly tasks = new Set<Promise<unknown>>();
+  private readonly freshener: Freshener | null = null;
 
   private readonly api: Api;
   private readonly store: Store;
@@ -134,6 +169,9 @@ export class SyncHost {
   private readonly liveness: Liveness;
   private readonly linkFor: (listener: Listener) => TabLink;
   private readonly log: (message: string, detail?: unknown) => void;
+  private readonly writerLock: NonNullable<HostOptions['writerLock']>;
+  private readonly terminate: (() => void) | undefined;
+  private readonly batchWrites: boolean;
 
   constructor(options: HostOptions) {
     this.api = options.api;
@@ -143,8 +181,40 @@ export class SyncHost {
     this.linkFor = options.linkFor ?? functionTabLink;
     this.log = options.log ?? ((message, detail) => console.warn(`[mpfs-sync] ${message}`, detail));
     this.workerId = options.workerId ?? crypto.randomUUID();
-    this.state = initialState(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.writerLock = options.writerLock ?? ((_name, save) => save());
+    this.terminate = options.terminate;
+    this.batchWrites = options.batchWrites ?? true;
+    // R18: mutation ids carry the worker id, so no two workers (or restarts) ever share one.
+    this.state = initialState(
+      options.seed ?? Math.floor(Math.random() * 2 ** 32),
+      `${this.workerId}:`,
+    );
     this.ready = this.start();
+    if (options.feed)
+      this.freshener = new Freshener({
+        feed: options.feed,
+        clock: this.clock,
+        credentials: () => this.credentials,
+        openPlans: () =>
+          Object.values(this.state.sections)
+            .filter((s) => s.tabs.length > 0)
+            .map((s) => s.planId),
+        onSections: (planId, sections) => this.remoteSections(planId, sections),
+        track: (task) => this.track(task),
+      });
+  }
+
+  /** F4: every fetched section this worker has open goes to the engine, which decides. */
+  private remoteSections(planId: string, sections: readonly PlanSection[]): void {
+    for (const section of sections) {
+      const id = sectionId(planId, section.section_key);
+      if (section.business_plan_id !== planId || !this.state.sections[id]) continue;
+      void this.dispatch({
+        type: 'remote',
+        id,
+        section: { version: section.version, data: section.data },
+      });
+    }
   }
 
   /** A new tab connection: expose the result through Comlink (one per MessagePort). */
@@ -171,6 +241,7 @@ export class SyncHost {
     this.timers.clear();
     for (const cancel of this.unwatch.values()) cancel();
     this.unwatch.clear();
+    this.freshener?.stop();
   }
 
   // ---- the engine loop ----------------------------------------------------------------------
@@ -193,6 +264,7 @@ export class SyncHost {
       }
     }
     this.settleWaiters();
+    this.freshener?.plansMaybeChanged();
     return Promise.all(writes).then(
       () => null,
       (error: unknown) => error ?? new Error('store write failed'),
@@ -235,7 +307,28 @@ export class SyncHost {
       case 'clear-timer':
         if (this.timers.get(effect.id)?.name === effect.name) this.clearTimer(effect.id);
         return undefined;
+      case 'refresh-auth':
+        this.askForRefresh(effect.timeoutMs);
+        return undefined;
     }
+  }
+
+  /** R11: one tab renews the session; no new token in time (or no tab at all) → it failed. */
+  private askForRefresh(timeoutMs: number): void {
+    if (this.refreshTimer !== null) this.clock.clearTimeout(this.refreshTimer);
+    const token = this.credentials?.accessToken ?? null;
+    const failed = () => {
+      this.refreshTimer = null;
+      if ((this.credentials?.accessToken ?? null) === token)
+        void this.dispatch({ type: 'auth-refresh-failed' });
+    };
+    const [tab] = this.links.values();
+    if (!tab) {
+      this.refreshTimer = this.clock.setTimeout(failed, 0);
+      return;
+    }
+    tab.send({ type: 'refresh-session' });
+    this.refreshTimer = this.clock.setTimeout(failed, timeoutMs);
   }
 
   private clearTimer(id: SectionId): void {
@@ -253,12 +346,25 @@ export class SyncHost {
     void task.finally(() => this.tasks.delete(task));
   }
 
-  /** Chains a store write after the previous ones; the returned promise may reject. */
+  /**
+   * Chains a store write after the previous ones; the returned promise may reject. Group commit:
+   * ops arriving while a write commits join one batch that starts when it is done (one
+   * transaction for a burst of keystrokes instead of one each).
+   */
   private write(ops: StoreOp[]): Promise<void> {
-    const write = this.writes.then(() => this.store.apply(ops));
-    this.writes = write.catch((error: unknown) => this.log('store write failed', error));
+    if (this.batchWrites && this.batch) {
+      this.batch.ops.push(...ops);
+      return this.batch.done;
+    }
+    const batch = { ops: [...ops], done: Promise.resolve() };
+    batch.done = this.writes.then(() => {
+      if (this.batch === batch) this.batch = null;
+      return this.store.apply(lastOpPerRecord(batch.ops));
+    });
+    if (this.batchWrites) this.batch = batch;
+    this.writes = batch.done.catch((error: unknown) => this.log('store write failed', error));
     this.track(this.writes);
-    return write;
+    return batch.done;
   }
 
   private persistOps(effect: Effect & { type: 'persist' }): StoreOp[] {
@@ -324,7 +430,10 @@ export class SyncHost {
     if (!auth?.accessToken) outcome = { kind: 'unauthorized' };
     else {
       try {
-        outcome = await this.api.saveSection(auth, request);
+        // R19: one writer per user at a time, across script versions (Web Lock).
+        outcome = await this.writerLock(writerLockName(userOf(auth.accessToken)), () =>
+          this.api.saveSection(auth, { ...request, mutationId }),
+        );
       } catch (error) {
         outcome = { kind: 'unavailable', message: errorText(error) };
       }
@@ -414,6 +523,7 @@ export class SyncHost {
             fields: r.fields,
             conflict: r.conflict,
             unconfirmed: r.unconfirmed,
+            attempt: r.attempt ?? null,
           },
         };
       });
@@ -445,8 +555,16 @@ export class SyncHost {
   private setCredentials(functionsUrl: string, accessToken: string | null): void {
     const before = this.credentials?.accessToken ?? null;
     this.credentials = { functionsUrl, accessToken };
-    if (accessToken !== before)
+    if (accessToken !== before) {
+      if (this.refreshTimer !== null) this.clock.clearTimeout(this.refreshTimer);
+      this.refreshTimer = null;
       void this.dispatch({ type: 'auth-changed', signedIn: !!accessToken });
+    }
+  }
+
+  /** R10: the device is online again (a tab's or the worker's own `online` event). */
+  online(): void {
+    if (this.isReady) void this.dispatch({ type: 'online' });
   }
 
   private tabGone(tabId: string): void {
@@ -454,6 +572,7 @@ export class SyncHost {
     this.links.get(tabId)?.close();
     this.links.delete(tabId);
     void this.dispatch({ type: 'tab-gone', tab: tabId });
+    this.freshener?.tabGone(tabId);
   }
 
   /** @internal */
@@ -482,7 +601,7 @@ export class SyncHost {
         WORKER_CODES.BAD_MESSAGE,
         'hello: the second argument must be a listener function',
       );
-    const { tabId, functionsUrl, accessToken } = parsed.data;
+    const { tabId, functionsUrl, accessToken, testHooks } = parsed.data;
     if (ctx.tabId !== null && ctx.tabId !== tabId)
       return fail(
         WORKER_CODES.BAD_MESSAGE,
@@ -490,6 +609,7 @@ export class SyncHost {
       );
     if (!this.isReady) await this.ready;
     ctx.tabId = tabId;
+    ctx.testHooks = testHooks === true;
     this.links.get(tabId)?.close();
     this.links.set(tabId, this.linkFor(listener as Listener));
     if (!this.unwatch.has(tabId))
@@ -572,6 +692,7 @@ export class SyncHost {
     const key: SectionKey = parsed.data.sectionKey;
     const id = sectionId(parsed.data.planId, key);
     if (!this.state.sections[id]?.tabs.includes(tab)) return notOpen();
+    const started = performance.now();
     const committed = this.dispatch({
       type: 'edit',
       tab,
@@ -584,6 +705,8 @@ export class SyncHost {
     const status = now ? statusOf(now).status : 'saved';
     // R3: acknowledge only once the edit is on disk.
     const error = await committed;
+    if (this.durableMs.length >= DURABILITY_SAMPLES) this.durableMs.shift();
+    this.durableMs.push(performance.now() - started);
     if (error)
       return fail(
         WORKER_CODES.WORKER_FAILED,
@@ -617,6 +740,39 @@ export class SyncHost {
   }
 
   /** @internal */
+  async sessionOnline(ctx: SessionContext): Promise<WorkerResult<null>> {
+    if (ctx.tabId === null) return notConnected();
+    if (!this.isReady) await this.ready;
+    this.online();
+    return ok(null);
+  }
+
+  /** @internal R11: the tab asked to renew the session could not. */
+  async sessionRefreshFailed(ctx: SessionContext): Promise<WorkerResult<null>> {
+    if (ctx.tabId === null) return notConnected();
+    if (!this.isReady) await this.ready;
+    if (this.refreshTimer !== null) this.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+    void this.dispatch({ type: 'auth-refresh-failed' });
+    return ok(null);
+  }
+
+  /** @internal Test hooks, for sessions whose hello asked for them. */
+  async sessionTestHook(ctx: SessionContext, hook: unknown): Promise<WorkerResult<unknown>> {
+    const parsed = TestHookSchema.safeParse(hook);
+    if (!parsed.success) return badMessage('testHook', parsed.error);
+    if (ctx.tabId === null) return notConnected();
+    if (!ctx.testHooks)
+      return fail(WORKER_CODES.BAD_MESSAGE, 'testHook: this tab did not ask for test hooks');
+    if (parsed.data === 'durability-stats') return ok({ durableMs: [...this.durableMs] });
+    if (!this.terminate) return fail(WORKER_CODES.BAD_MESSAGE, 'testHook: cannot terminate');
+    this.stop();
+    // Answer first: the worker is gone right after.
+    this.clock.setTimeout(() => this.terminate?.(), 0);
+    return ok(null);
+  }
+
+  /** @internal */
   async sessionFlush(ctx: SessionContext): Promise<WorkerResult<null>> {
     if (ctx.tabId === null) return notConnected();
     if (!this.isReady) await this.ready;
@@ -624,6 +780,42 @@ export class SyncHost {
     if (error) this.log('storing before a flush failed', error);
     return ok(null);
   }
+
+  /** @internal F2, F5: a tab's visibility, focus, online or Realtime news. */
+  async sessionFreshen(ctx: SessionContext, signal: unknown): Promise<WorkerResult<null>> {
+    const parsed = FreshnessSignalSchema.safeParse(signal);
+    if (!parsed.success) return badMessage('freshen', parsed.error);
+    if (ctx.tabId === null) return notConnected();
+    if (!this.isReady) await this.ready;
+    this.freshener?.signal(ctx.tabId, parsed.data);
+    return ok(null);
+  }
+}
+
+/** The user a token belongs to (its `sub`), for the writer lock; the token is not checked here. */
+export function userOf(token: string): string {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
+    return typeof sub === 'string' && sub.length > 0 ? sub : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Within one write, only the last op per record matters (each op sets the whole record). */
+function lastOpPerRecord(ops: readonly StoreOp[]): StoreOp[] {
+  const last = new Map<string, StoreOp>();
+  for (const op of ops) {
+    const key = op.op.endsWith('snapshot') ? 's' : 'o';
+    const id = op.op.startsWith('put')
+      ? (op as { record: { id: string } }).record.id
+      : (op as { id: string }).id;
+    last.delete(`${key}|${id}`);
+    last.set(`${key}|${id}`, op);
+  }
+  return [...last.values()];
 }
 
 function notConnected() {
@@ -638,7 +830,7 @@ function failureOf(
   outcome:
     | { kind: 'unauthorized' }
     | { kind: 'rejected'; status: number; message: string }
-    | { kind: 'unavailable'; status?: number; message: string },
+    | { kind: 'unavailable'; status?: number; message: string; retryAfterMs?: number },
 ): Failure {
   switch (outcome.kind) {
     case 'unauthorized':
@@ -646,9 +838,15 @@ function failureOf(
     case 'rejected':
       return { kind: 'rejected', status: outcome.status, message: outcome.message };
     case 'unavailable':
-      return outcome.status === undefined
-        ? { kind: 'network', message: outcome.message }
-        : { kind: 'server', status: outcome.status, message: outcome.message };
+      if (outcome.status === undefined) return { kind: 'network', message: outcome.message };
+      return outcome.retryAfterMs === undefined
+        ? { kind: 'server', status: outcome.status, message: outcome.message }
+        : {
+            kind: 'server',
+            status: outcome.status,
+            message: outcome.message,
+            retryAfterMs: outcome.retryAfterMs,
+          };
   }
 }
 
@@ -695,5 +893,21 @@ export class Session implements WorkerSessionApi {
 
   flush() {
     return guard(this.#log, 'flush', () => this.#host.sessionFlush(this.#ctx));
+  }
+
+  freshen(signal: FreshnessSignal) {
+    return guard(this.#log, 'freshen', () => this.#host.sessionFreshen(this.#ctx, signal));
+  }
+
+  online() {
+    return guard(this.#log, 'online', () => this.#host.sessionOnline(this.#ctx));
+  }
+
+  refreshFailed() {
+    return guard(this.#log, 'refreshFailed', () => this.#host.sessionRefreshFailed(this.#ctx));
+  }
+
+  testHook(hook: TestHook) {
+    return guard(this.#log, 'testHook', () => this.#host.sessionTestHook(this.#ctx, hook));
   }
 }

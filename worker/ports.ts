@@ -14,6 +14,8 @@ export interface SaveSectionArgs {
   sectionKey: SectionKey;
   data: SectionData;
   version: number;
+  /** R18: the save attempt's identity; the server answers a replay of its last one with 200. */
+  mutationId?: string;
 }
 
 /** Anything a request can come to, as data. An Api never throws. */
@@ -24,7 +26,7 @@ export type LoadOutcome =
   | { kind: 'unauthorized' }
   | { kind: 'rejected'; status: number; message: string }
   /** Network error, timeout, 5xx, 429 or an answer that makes no sense: worth retrying. */
-  | { kind: 'unavailable'; status?: number; message: string };
+  | { kind: 'unavailable'; status?: number; message: string; retryAfterMs?: number };
 
 export type SaveOutcome =
   | { kind: 'saved'; section: PlanSection }
@@ -32,7 +34,7 @@ export type SaveOutcome =
   | { kind: 'not-found'; message: string }
   | { kind: 'unauthorized' }
   | { kind: 'rejected'; status: number; message: string }
-  | { kind: 'unavailable'; status?: number; message: string };
+  | { kind: 'unavailable'; status?: number; message: string; retryAfterMs?: number };
 
 export interface Api {
   getSection(auth: Credentials, planId: string, sectionKey: SectionKey): Promise<LoadOutcome>;
@@ -71,6 +73,8 @@ export interface OutboxRecord {
   conflict: ConflictInfo | null;
   /** Hashes of payloads sent whose answer never came (see the engine, R8). */
   unconfirmed: string[];
+  /** The save sent whose outcome is unknown, resent as is after a restart (R18). */
+  attempt?: { mutationId: string; version: number; hash: string } | null;
   updatedAt: number;
 }
 

@@ -7,8 +7,19 @@ import {
   type SectionData,
   type SectionKey,
 } from '../supabase/functions/_shared/schema.ts';
+import type { FreshnessSignal } from './engine/freshness.ts';
 
-export const PROTOCOL_VERSION = 1;
+export type { FreshnessSignal };
+
+/**
+ * 2: session refresh, `online`, reconnects (issue 5). A build made with VITE_PROTOCOL_OFFSET
+ * adds to it: the two-builds e2e test makes a "newer deploy" that way.
+ */
+export const PROTOCOL_VERSION =
+  2 +
+  (Number(
+    (import.meta as { env?: Record<string, string | undefined> }).env?.VITE_PROTOCOL_OFFSET,
+  ) || 0);
 
 /** The contract's `data-state` values of `[data-testid="save-status"]`. */
 export const SAVE_STATUS = {
@@ -41,6 +52,23 @@ export interface ConflictInfo {
   serverData: SectionData;
 }
 
+/** One field both devices changed differently (docs/merge-rules.md, M4/M5). */
+export interface ConflictField {
+  field: string;
+  /** undefined: absent on that side. */
+  mine: unknown;
+  theirs: unknown;
+  /** Long text: the lines both sides changed differently. */
+  overlaps?: { base: string; mine: string; theirs: string }[];
+}
+
+/** What a tab shows of a conflict: the fields to decide, and where the dialog opens by itself. */
+export interface ConflictView extends ConflictInfo {
+  fields: ConflictField[];
+  /** The tab the author last typed in: the dialog opens there; other tabs offer to open it. */
+  authorTab: string | null;
+}
+
 /** What a tab shows of one section. */
 export interface SectionView {
   planId: string;
@@ -52,7 +80,7 @@ export interface SectionView {
   status: SaveStatus;
   /** Words for the status when it needs more than the status name (errors, conflicts). */
   message: string | null;
-  conflict: ConflictInfo | null;
+  conflict: ConflictView | null;
 }
 
 export type TabEvent =
@@ -69,7 +97,9 @@ export type TabEvent =
   /** The whole view, sent after anything but a plain edit (load, save, conflict, resolve). */
   | { type: 'view'; view: SectionView; /** the last edit seq the view includes */ seq: number }
   /** The worker can't serve this tab any more (protocol change): the tab must reload. */
-  | { type: 'reload'; reason: string };
+  | { type: 'reload'; reason: string }
+  /** R11: a save got 401: renew the session (supabase `refreshSession()`) and `setAuth` it. */
+  | { type: 'refresh-session' };
 
 export interface Hello {
   protocolVersion: number;
@@ -77,7 +107,13 @@ export interface Hello {
   /** Base URL of the Edge Functions, e.g. `http://localhost:54321/functions/v1`. */
   functionsUrl: string;
   accessToken: string | null;
+  /** Test builds only: allow `testHook()` calls on this session (see docs/durability.md). */
+  testHooks?: boolean;
 }
+
+/** What `testHook()` can do: measure, or make the worker go away as a crash would. */
+export const TestHookSchema = z.enum(['durability-stats', 'terminate']);
+export type TestHook = z.infer<typeof TestHookSchema>;
 
 /**
  * Each tab holds the Web Lock `tabLockName(tabId)` for its whole life, requested BEFORE `hello`
@@ -88,16 +124,27 @@ export const TAB_LOCK_PREFIX = 'mpfs-tab:';
 export const tabLockName = (tabId: string) => `${TAB_LOCK_PREFIX}${tabId}`;
 /** Held by a running worker for its whole life: records of a live worker are not adopted. */
 export const workerLockName = (workerId: string) => `mpfs-worker:${workerId}`;
+/** R19: held by a worker around each save, so one worker writes for a user at a time. */
+export const writerLockName = (userId: string) => `writer:${userId}`;
 
 export const HelloSchema = z.object({
   protocolVersion: z.number().int(),
   tabId: z.string().min(1).max(100),
   functionsUrl: z.string().url(),
   accessToken: z.string().nullable(),
+  testHooks: z.boolean().optional(),
 });
 export const OpenArgsSchema = z.object({ planId: z.uuid(), sectionKey: SectionKeySchema });
 export const EditArgsSchema = OpenArgsSchema.extend({ fields: SectionDataSchema });
 export const AccessTokenSchema = z.string().min(1).nullable();
+/** What a tab reports so the worker refetches other devices' saves (docs/merge-rules.md, F2). */
+export const FreshnessSignalSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('visibility'), visible: z.boolean() }),
+  z.object({ kind: z.literal('focus') }),
+  z.object({ kind: z.literal('online') }),
+  z.object({ kind: z.literal('remote-change'), planId: z.uuid() }),
+  z.object({ kind: z.literal('realtime'), planId: z.uuid(), live: z.boolean() }),
+]) satisfies z.ZodType<FreshnessSignal>;
 export const ResolveChoiceSchema = z.enum(['refresh', 'overwrite']);
 export type ResolveChoice = z.infer<typeof ResolveChoiceSchema>;
 
@@ -128,4 +175,12 @@ export interface WorkerSessionApi {
   ): Promise<WorkerResult<null>>;
   /** Save every pending edit now instead of waiting for the debounce (tab hiding, tests). */
   flush(): Promise<WorkerResult<null>>;
+  /** Visibility, focus, online and Realtime news from this tab: the worker refetches (F2, F5). */
+  freshen(signal: FreshnessSignal): Promise<WorkerResult<null>>;
+  /** The tab saw `online`: whatever waits for a retry goes now (R10). */
+  online(): Promise<WorkerResult<null>>;
+  /** The tab could not renew the session it was asked to (`refresh-session`, R11). */
+  refreshFailed(): Promise<WorkerResult<null>>;
+  /** Tests only (hello with `testHooks`): edit→durable samples in ms, or terminate the worker. */
+  testHook(hook: TestHook): Promise<WorkerResult<unknown>>;
 }

@@ -29,6 +29,10 @@ export const OutboxRecordSchema = z.object({
   fields: SectionDataSchema,
   conflict: ConflictSchema.nullable(),
   unconfirmed: z.array(z.string()),
+  attempt: z
+    .object({ mutationId: z.string().min(1).max(100), version: VersionSchema, hash: z.string() })
+    .nullable()
+    .optional(),
   updatedAt: z.number(),
 }) satisfies z.ZodType<OutboxRecord>;
 

@@ -3,6 +3,7 @@
 import * as Comlink from 'comlink';
 import { realClock } from './adapters/clock.ts';
 import { FetchApi } from './adapters/fetch-api.ts';
+import { FetchFeed } from './adapters/fetch-feed.ts';
 import { IdbStore } from './adapters/idb-store.ts';
 import { comlinkTabLink } from './adapters/tab-link.ts';
 import { WebLocksLiveness } from './adapters/web-locks.ts';
@@ -27,6 +28,7 @@ function lazyStore(opening: Promise<Store>): Store {
 
 const host = new SyncHost({
   api: new FetchApi(),
+  feed: new FetchFeed(),
   store: lazyStore(
     IdbStore.open({
       onInvalid: (record, problem) => log('skipped a damaged record', { record, problem }),

@@ -1,7 +1,7 @@
 // The real Api against a stubbed fetch: the contract's answers become data outcomes, and so do
 // network errors, timeouts and bodies that aren't what the contract says.
 import { describe, expect, it } from 'vitest';
-import { FetchApi } from './fetch-api.ts';
+import { FetchApi, parseRetryAfter } from './fetch-api.ts';
 
 const PLAN = '00000000-0000-4000-8000-000000000001';
 const AUTH = { functionsUrl: 'http://localhost:54321/functions/v1/', accessToken: 'tok' };
@@ -59,6 +59,9 @@ describe('FetchApi', () => {
       data: { a: 1 },
       version: 3,
     });
+    // R18: a save attempt's mutation id goes along when there is one.
+    await api.saveSection(AUTH, { ...save, mutationId: 'w1:m7' });
+    expect(JSON.parse(String(calls[1]?.init.body))).toMatchObject({ mutationId: 'w1:m7' });
     expect(new Headers(calls[0]?.init.headers).get('content-type')).toBe('application/json');
   });
 
@@ -126,5 +129,29 @@ describe('FetchApi', () => {
       kind: 'unavailable',
       message: 'the server did not answer within 0.02 s',
     });
+  });
+});
+
+describe('FetchApi: Retry-After (R10)', () => {
+  it('passes the delay of a 429 or 503 on, in seconds or as a date', async () => {
+    const answer = (status: number, retryAfter: string) =>
+      new FetchApi({
+        fetch: (async () =>
+          new Response('{"success":false,"error":"X","message":"busy"}', {
+            status,
+            headers: { 'Content-Type': 'application/json', 'Retry-After': retryAfter },
+          })) as typeof fetch,
+      });
+    expect(await answer(429, '1').saveSection(AUTH, save)).toMatchObject({
+      kind: 'unavailable',
+      status: 429,
+      retryAfterMs: 1000,
+    });
+    expect(await answer(503, '7').getSection(AUTH, PLAN, 'section-one')).toMatchObject({
+      retryAfterMs: 7000,
+    });
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter(null, 0)).toBeUndefined();
   });
 });

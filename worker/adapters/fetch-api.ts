@@ -20,7 +20,7 @@ export interface FetchApiOptions {
 }
 
 type Answer =
-  | { ok: true; status: number; body: unknown }
+  | { ok: true; status: number; body: unknown; retryAfterMs?: number }
   | { ok: false; outcome: { kind: 'unavailable'; status?: number; message: string } };
 
 export class FetchApi implements Api {
@@ -49,15 +49,20 @@ export class FetchApi implements Api {
         : unexpected(status, 'the section it sent back is not a plan section');
     }
     if (status === 404) return { kind: 'not-found' };
-    return failureOutcome(status, body);
+    return failureOutcome(status, body, answer.retryAfterMs);
   }
 
   async saveSection(auth: Credentials, req: SaveSectionArgs): Promise<SaveOutcome> {
     const answer = await this.request(auth, sectionUrl(auth, req.sectionKey), {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json' },
-      // Exactly the contract's body: unknown fields would be a 400.
-      body: JSON.stringify({ planId: req.planId, data: req.data, version: req.version }),
+      // Exactly the contract's body (unknown fields would be a 400), plus the mutation id (R18).
+      body: JSON.stringify({
+        planId: req.planId,
+        data: req.data,
+        version: req.version,
+        ...(req.mutationId === undefined ? {} : { mutationId: req.mutationId }),
+      }),
     });
     if (!answer.ok) return answer.outcome;
     const { status, body } = answer;
@@ -78,7 +83,7 @@ export class FetchApi implements Api {
         : unexpected(status, 'its conflict answer is missing the server version or data');
     }
     if (status === 404) return { kind: 'not-found', message: messageOf(body, status) };
-    return failureOutcome(status, body);
+    return failureOutcome(status, body, answer.retryAfterMs);
   }
 
   private async request(auth: Credentials, url: string, init: RequestInit): Promise<Answer> {
@@ -123,7 +128,10 @@ export class FetchApi implements Api {
     } catch {
       body = undefined;
     }
-    return { ok: true, status: response.status, body };
+    const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), Date.now());
+    return retryAfterMs === undefined
+      ? { ok: true, status: response.status, body }
+      : { ok: true, status: response.status, body, retryAfterMs };
   }
 }
 
@@ -144,16 +152,28 @@ function unexpected(status: number, what: string) {
   };
 }
 
+/** `Retry-After` as delay-seconds or an HTTP date, in ms from `now`; undefined if absent or bad. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 function failureOutcome(
   status: number,
   body: unknown,
+  retryAfterMs?: number,
 ):
   | { kind: 'unauthorized' }
   | { kind: 'rejected'; status: number; message: string }
-  | { kind: 'unavailable'; status?: number; message: string } {
+  | { kind: 'unavailable'; status?: number; message: string; retryAfterMs?: number } {
   if (status === 401) return { kind: 'unauthorized' };
   if (status === 429 || status >= 500)
-    return { kind: 'unavailable', status, message: messageOf(body, status) };
+    return retryAfterMs === undefined
+      ? { kind: 'unavailable', status, message: messageOf(body, status) }
+      : { kind: 'unavailable', status, message: messageOf(body, status), retryAfterMs };
   if (status >= 400) return { kind: 'rejected', status, message: messageOf(body, status) };
   return unexpected(status, 'a status the API never sends');
 }

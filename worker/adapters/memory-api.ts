@@ -5,7 +5,7 @@ import type { Api, Credentials, LoadOutcome, SaveOutcome, SaveSectionArgs } from
 
 export type MemoryApiFailure =
   | { kind: 'network' }
-  | { kind: 'server'; status: number }
+  | { kind: 'server'; status: number; retryAfterMs?: number }
   | { kind: 'rejected'; status: number; message: string };
 
 export interface LoggedRequest {
@@ -16,10 +16,13 @@ export interface LoggedRequest {
   /** PUT only */
   version?: number;
   data?: Record<string, unknown>;
+  mutationId?: string;
 }
 
 export class MemoryApi implements Api {
   readonly sections = new Map<string, PlanSection>();
+  /** R18: the last applied mutation id per section, as the server keeps it. */
+  readonly lastMutation = new Map<string, string>();
   readonly requests: LoggedRequest[] = [];
   /** Tokens the fake accepts; any other (or none) gets 401. */
   readonly validTokens = new Set<string>(['token-1']);
@@ -79,6 +82,7 @@ export class MemoryApi implements Api {
       token: auth.accessToken,
       version: req.version,
       data: structuredClone(req.data),
+      ...(req.mutationId === undefined ? {} : { mutationId: req.mutationId }),
     });
     const outcome = this.decidePut(auth, req);
     await this.gate?.promise;
@@ -95,16 +99,30 @@ export class MemoryApi implements Api {
   private decidePut(auth: Credentials, req: SaveSectionArgs): SaveOutcome {
     if (this.failure?.kind === 'network' && this.commitThenDrop && this.validAuth(auth)) {
       const stored = this.get(req.planId, req.sectionKey);
-      if ((stored?.version ?? 0) === req.version) this.commit(req.planId, req.sectionKey, req.data);
+      const replay =
+        req.mutationId !== undefined &&
+        this.lastMutation.get(`${req.planId}/${req.sectionKey}`) === req.mutationId;
+      if (!replay && (stored?.version ?? 0) === req.version)
+        this.commit(req.planId, req.sectionKey, req.data, req.mutationId);
       return { kind: 'unavailable', message: 'network error (answer lost)' };
     }
     const failed = this.failed(auth);
     if (failed) return failed.kind === 'not-found' ? { kind: 'not-found', message: '' } : failed;
     const stored = this.get(req.planId, req.sectionKey);
+    // R18: a replay of the last applied mutation is answered with the stored section, no write.
+    if (
+      stored &&
+      req.mutationId !== undefined &&
+      this.lastMutation.get(`${req.planId}/${req.sectionKey}`) === req.mutationId
+    )
+      return { kind: 'saved', section: structuredClone(stored) };
     const current = stored?.version ?? 0;
     if (current !== req.version)
       return { kind: 'conflict', serverVersion: current, serverData: stored?.data ?? {} };
-    return { kind: 'saved', section: this.commit(req.planId, req.sectionKey, req.data) };
+    return {
+      kind: 'saved',
+      section: this.commit(req.planId, req.sectionKey, req.data, req.mutationId),
+    };
   }
 
   private validAuth(auth: Credentials): boolean {
@@ -114,14 +132,29 @@ export class MemoryApi implements Api {
   private failed(auth: Credentials): Exclude<LoadOutcome, { kind: 'found' }> | null {
     const f = this.failure;
     if (f?.kind === 'network') return { kind: 'unavailable', message: 'network error' };
-    if (f?.kind === 'server') return { kind: 'unavailable', status: f.status, message: 'server' };
+    if (f?.kind === 'server')
+      return f.retryAfterMs === undefined
+        ? { kind: 'unavailable', status: f.status, message: 'server' }
+        : {
+            kind: 'unavailable',
+            status: f.status,
+            message: 'server',
+            retryAfterMs: f.retryAfterMs,
+          };
     if (!this.validAuth(auth)) return { kind: 'unauthorized' };
     if (f?.kind === 'rejected') return { kind: 'rejected', status: f.status, message: f.message };
     return null;
   }
 
-  private commit(planId: string, sectionKey: SectionKey, data: Record<string, unknown>) {
+  private commit(
+    planId: string,
+    sectionKey: SectionKey,
+    data: Record<string, unknown>,
+    mutationId?: string,
+  ) {
     const key = `${planId}/${sectionKey}`;
+    if (mutationId === undefined) this.lastMutation.delete(key);
+    else this.lastMutation.set(key, mutationId);
     const stored = this.sections.get(key);
     const now = new Date(Date.UTC(2026, 0, 1) + ++this.clock * 1000).toISOString();
     const section: PlanSection = {

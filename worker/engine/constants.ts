@@ -11,6 +11,12 @@ export const RETRY_BASE_MS = 250;
  */
 export const RETRY_MAX_MS = 1_600;
 
+/** Longest `Retry-After` honoured; a server asking for more is retried after this (R10). */
+export const RETRY_AFTER_MAX_MS = 60_000;
+
+/** How long a tab gets to refresh the session after a 401 before it counts as failed (R11). */
+export const SESSION_REFRESH_TIMEOUT_MS = 10_000;
+
 /** How many sent-but-unanswered payload hashes a section remembers (R8, own-write detection). */
 export const UNCONFIRMED_LIMIT = 16;
 
@@ -18,6 +24,7 @@ export const MESSAGES = {
   sessionExpired: 'Your session expired — sign in again; your edits are kept on this device.',
   offline: "Saved on this device; the server can't be reached yet — retrying.",
   loadOffline: "Can't reach the server to load this section yet — retrying.",
+  refreshingSession: 'Saved on this device; renewing your session to send it.',
   conflict: 'This section was changed on another device: choose which version to keep.',
 } as const;
 

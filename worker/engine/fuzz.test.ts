@@ -161,7 +161,11 @@ class Driver {
         if (s.phase === 'ready') expect(s.timer).toBe('debounce');
       }
       const loading = this.outstanding.some((o) => o.kind === 'load' && o.id === id);
-      if (status === 'saved-locally') {
+      if (status === 'saved-locally' && s.blocker?.kind === 'unauthorized') {
+        // R11: waiting for the one session refresh, which the engine asked for.
+        expect(s.blocker.refreshing).toBe(true);
+        expect(this.state.sessionRefresh).toBe('asked');
+      } else if (status === 'saved-locally') {
         expect(s.blocker?.kind).toBe('offline');
         if (s.phase === 'ready' || !loading) expect(s.timer).toBe('retry');
       }
@@ -196,10 +200,16 @@ class Driver {
     return this.server.get(id) ?? { version: 0, data: {} };
   }
 
-  commit(id: SectionId, version: number, data: SectionData): boolean {
+  /** The server's last applied mutation id per section (R18: a replay of it is answered 200). */
+  readonly applied = new Map<SectionId, string>();
+
+  commit(id: SectionId, version: number, data: SectionData, mutationId?: string): boolean {
+    if (mutationId !== undefined && this.applied.get(id) === mutationId) return true;
     const current = this.serverOf(id);
     if (current.version !== version) return false;
     this.server.set(id, { version: version + 1, data: structuredClone(data) });
+    if (mutationId === undefined) this.applied.delete(id);
+    else this.applied.set(id, mutationId);
     return true;
   }
 
@@ -218,7 +228,7 @@ class Driver {
     const mutationId = o.token as string;
     const req = o.request!;
     if (mode === 'ok') {
-      if (this.commit(o.id, req.version, req.data))
+      if (this.commit(o.id, req.version, req.data, mutationId))
         this.input({ type: 'saved', id: o.id, mutationId, section: this.serverOf(o.id) });
       else {
         const current = this.serverOf(o.id);
@@ -233,7 +243,8 @@ class Driver {
       return;
     }
     // A network failure may hide a save the server did commit (the answer was lost).
-    if (mode === 'network' && this.random() < 0.3) this.commit(o.id, req.version, req.data);
+    if (mode === 'network' && this.random() < 0.3)
+      this.commit(o.id, req.version, req.data, mutationId);
     this.input({ type: 'save-failed', id: o.id, mutationId, failure: this.failure(mode) });
   }
 
@@ -255,7 +266,7 @@ class Driver {
     this.restarts += 1;
     for (const o of this.outstanding) {
       if (o.kind === 'save' && this.random() < 0.5)
-        this.commit(o.id, o.request!.version, o.request!.data);
+        this.commit(o.id, o.request!.version, o.request!.data, String(o.token));
     }
     this.outstanding = [];
     this.timers.clear();
@@ -271,7 +282,8 @@ class Driver {
       });
     }
     this.store.clear(); // the host deletes the old owner's records; restore writes them anew
-    this.state = initialState(this.seed + this.restarts * 7919);
+    // R18: each worker has its own mutation id prefix (the host passes its worker id).
+    this.state = initialState(this.seed + this.restarts * 7919, `w${this.restarts}-`);
     this.input({ type: 'restore', sections });
   }
 
@@ -289,6 +301,9 @@ class Driver {
     this.commit(id, current.version, { ...current.data, [field]: `other-${++this.counter}` });
     const last = this.lastEdit.get(`${key}/${field}`);
     if (last) last.exempt = true;
+    // F4: sometimes a refetch (poll, focus, Realtime) sees it before the next save does.
+    if (this.mode === 'ok' && this.random() < 0.5)
+      this.input({ type: 'remote', id, section: this.serverOf(id) });
   }
 
   resolve(id: SectionId, choice: 'refresh' | 'overwrite'): void {
@@ -333,7 +348,9 @@ class Driver {
       this.mode = this.pick(modes);
       if (this.mode === 'ok' || this.random() < 0.3)
         this.input({ type: 'auth-changed', signedIn: this.random() < 0.9 });
-    } else if (r < 0.965) this.restart();
+    } else if (r < 0.955) this.restart();
+    else if (r < 0.96) this.input({ type: 'online' });
+    else if (r < 0.965) this.input({ type: 'auth-refresh-failed' });
     else {
       // A stale timer or answer must change nothing (R17).
       const before = this.state;

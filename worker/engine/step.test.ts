@@ -349,14 +349,15 @@ describe('engine: conflicts (R8, R9)', () => {
     });
   });
 
-  it('R9: overwrite takes the server version, keeps local data and saves at once', () => {
+  it('R9, M7: overwrite keeps the author value of the clashing field, theirs elsewhere, saves at once', () => {
     const { state } = conflicted();
     const { state: after, effects } = run(state, { type: 'resolve', id: ID, choice: 'overwrite' });
+    // The other device's change to a field this one never touched is not undone.
     expect(lastSave(effects).request).toEqual({
       planId: PLAN,
       sectionKey: KEY,
       version: 2,
-      data: { motivation: 'mine', concerns: 'base' },
+      data: { motivation: 'mine', concerns: 'theirs too' },
     });
     expect(status(after)).toBe('saving');
     expect(sec(after).conflict).toBeNull();
@@ -479,14 +480,26 @@ describe('engine: failures (R10, R11)', () => {
     expect(retryDelayMs(30, 0.999_999)).toBe(RETRY_MAX_MS);
   });
 
-  it('R11: 401 → error with the session message; an auth change saves', () => {
+  const unauthorized = (effects: Effect[]): Input => ({
+    type: 'save-failed',
+    id: ID,
+    mutationId: lastSave(effects).mutationId,
+    failure: { kind: 'unauthorized' },
+  });
+
+  it('R11: a 401 asks a tab to renew the session once; a new token saves', () => {
     let { state, effects } = run(ready(['A']), edit('A', { motivation: 'a' }), debounce);
-    ({ state, effects } = run(state, {
-      type: 'save-failed',
-      id: ID,
-      mutationId: lastSave(effects).mutationId,
-      failure: { kind: 'unauthorized' },
-    }));
+    ({ state, effects } = run(state, unauthorized(effects)));
+    expect(of(effects, 'refresh-auth')).toHaveLength(1);
+    expect(statusOf(sec(state))).toEqual({
+      status: 'saved-locally',
+      message: MESSAGES.refreshingSession,
+    });
+    ({ state, effects } = run(state, { type: 'auth-changed', signedIn: true }));
+    expect(lastSave(effects).request.data).toEqual({ motivation: 'a' });
+    // The renewed token is refused too: now the author must sign in again; no second refresh.
+    ({ state, effects } = run(state, unauthorized(effects)));
+    expect(of(effects, 'refresh-auth')).toHaveLength(0);
     expect(statusOf(sec(state))).toEqual({ status: 'error', message: MESSAGES.sessionExpired });
     ({ state, effects } = run(state, edit('A', { concerns: 'kept' })));
     expect(status(state)).toBe('error');
@@ -495,6 +508,24 @@ describe('engine: failures (R10, R11)', () => {
     ({ state, effects } = run(state, { type: 'auth-changed', signedIn: true }));
     expect(lastSave(effects).request.data).toEqual({ motivation: 'a', concerns: 'kept' });
     expect(status(state)).toBe('saving');
+    // A success makes the next 401 worth one refresh again.
+    ({ state } = run(state, {
+      type: 'saved',
+      id: ID,
+      mutationId: lastSave(effects).mutationId,
+      section: { version: 1, data: { motivation: 'a', concerns: 'kept' } },
+    }));
+    expect(state.sessionRefresh).toBe('unused');
+  });
+
+  it('R11: a refresh that fails (or times out) shows the error and keeps the edits', () => {
+    let { state, effects } = run(ready(['A']), edit('A', { motivation: 'a' }), debounce);
+    ({ state, effects } = run(state, unauthorized(effects)));
+    expect(of(effects, 'refresh-auth')[0]?.timeoutMs).toBeGreaterThan(0);
+    ({ state, effects } = run(state, { type: 'auth-refresh-failed' }));
+    expect(statusOf(sec(state))).toEqual({ status: 'error', message: MESSAGES.sessionExpired });
+    expect(sec(state).local).toEqual({ motivation: 'a' });
+    expect(sec(state).pending).toEqual(['motivation']);
   });
 
   it('R11: another 4xx → error with the server message until the next edit', () => {

@@ -2,9 +2,17 @@
 // fetch, timers, clocks or awaits. The rules (R1…R17) are explained in docs/single-writer.md; the
 // comments below name the rule each piece of code implements.
 import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
-import { SAVE_STATUS, type SaveStatus, type SectionView } from '../protocol.ts';
-import { MESSAGES, SAVE_DEBOUNCE_MS, UNCONFIRMED_LIMIT, retryDelayMs } from './constants.ts';
+import { SAVE_STATUS, type ConflictView, type SaveStatus, type SectionView } from '../protocol.ts';
+import {
+  MESSAGES,
+  RETRY_AFTER_MAX_MS,
+  SAVE_DEBOUNCE_MS,
+  SESSION_REFRESH_TIMEOUT_MS,
+  UNCONFIRMED_LIMIT,
+  retryDelayMs,
+} from './constants.ts';
 import { jsonEqual, jsonHash } from './json.ts';
+import { mergeSection, resolveMerge } from './merge.ts';
 import { nextRandom } from './random.ts';
 import {
   sectionId,
@@ -20,18 +28,22 @@ import {
   type TimerName,
 } from './types.ts';
 
-export function initialState(seed: number): EngineState {
-  return { sections: {}, editSeq: 0, idSeq: 0, rng: seed | 0 };
+/** `idPrefix` makes mutation ids unique across workers (R18); the host passes its worker id. */
+export function initialState(seed: number, idPrefix = 'm'): EngineState {
+  return { sections: {}, editSeq: 0, idSeq: 0, rng: seed | 0, sessionRefresh: 'unused', idPrefix };
 }
 
 /** R13: one status per section, derived from its state, in this order of precedence. */
 export function statusOf(s: SectionState): { status: SaveStatus; message: string | null } {
   if (s.conflict) return { status: SAVE_STATUS.conflict, message: MESSAGES.conflict };
-  if (s.blocker?.kind === 'unauthorized')
+  if (s.blocker?.kind === 'unauthorized' && !s.blocker.refreshing)
     return { status: SAVE_STATUS.error, message: MESSAGES.sessionExpired };
   if (s.blocker?.kind === 'rejected')
     return { status: SAVE_STATUS.error, message: s.blocker.message };
   if (s.inFlight) return { status: SAVE_STATUS.saving, message: null };
+  // R11: edits are on the device while a tab renews the session.
+  if (s.blocker?.kind === 'unauthorized')
+    return { status: SAVE_STATUS.savedLocally, message: MESSAGES.refreshingSession };
   if (s.blocker?.kind === 'offline')
     return {
       status: SAVE_STATUS.savedLocally,
@@ -50,7 +62,26 @@ export function viewOf(s: SectionState): SectionView {
     serverVersion: s.server.version,
     status,
     message,
-    conflict: s.conflict,
+    conflict: s.conflict ? conflictView(s, s.conflict) : null,
+  };
+}
+
+/** M8: the fields to decide, derived from the base, the local data and the server's. */
+function conflictView(
+  s: SectionState,
+  conflict: NonNullable<SectionState['conflict']>,
+): ConflictView {
+  const { conflicts } = mergeSection(s.server.data, s.local, conflict.serverData);
+  const author = s.author && s.tabs.includes(s.author) ? s.author : (s.tabs.at(-1) ?? null);
+  return {
+    ...conflict,
+    fields: conflicts.map(({ field, mine, theirs, overlaps }) => ({
+      field,
+      mine,
+      theirs,
+      ...(overlaps ? { overlaps } : {}),
+    })),
+    authorTab: author,
   };
 }
 
@@ -61,6 +92,7 @@ export function outboxOf(s: SectionState): OutboxContent {
     fields: pick(s.local, s.pending),
     conflict: s.conflict,
     unconfirmed: s.unconfirmed,
+    attempt: s.lastAttempt ?? null,
   };
 }
 
@@ -125,6 +157,8 @@ class Step {
   editSeq: number;
   idSeq: number;
   rng: number;
+  sessionRefresh: NonNullable<EngineState['sessionRefresh']>;
+  readonly idPrefix: string;
   /** Sections changed by this step, with their state before it (undefined: new). */
   private readonly before = new Map<SectionId, SectionState | undefined>();
 
@@ -133,6 +167,8 @@ class Step {
     this.editSeq = state.editSeq;
     this.idSeq = state.idSeq;
     this.rng = state.rng;
+    this.sessionRefresh = state.sessionRefresh ?? 'unused';
+    this.idPrefix = state.idPrefix ?? 'm';
   }
 
   get(id: SectionId): SectionState | undefined {
@@ -191,7 +227,14 @@ class Step {
         this.emit({ type: 'view', tabs: now.tabs, view: viewOf(now), seq: this.editSeq });
     }
     return {
-      state: { sections: this.sections, editSeq: this.editSeq, idSeq: this.idSeq, rng: this.rng },
+      state: {
+        sections: this.sections,
+        editSeq: this.editSeq,
+        idSeq: this.idSeq,
+        rng: this.rng,
+        sessionRefresh: this.sessionRefresh,
+        idPrefix: this.idPrefix,
+      },
       effects: this.effects,
     };
   }
@@ -219,8 +262,13 @@ function armDebounce(st: Step, s: SectionState): SectionState {
 function startSave(st: Step, s: SectionState): SectionState {
   if (!canStartSave(s)) return s;
   let next = clearTimer(st, s);
-  const mutationId = `m${st.nextId()}`;
   const hash = jsonHash(next.local);
+  // R18: the same data on the same version is the same mutation (it may have landed already).
+  const again = next.lastAttempt;
+  const mutationId =
+    again && again.version === next.server.version && again.hash === hash
+      ? again.mutationId
+      : `${st.idPrefix}${st.nextId()}`;
   const unconfirmed = next.unconfirmed.includes(hash)
     ? next.unconfirmed
     : [...next.unconfirmed, hash].slice(-UNCONFIRMED_LIMIT);
@@ -230,6 +278,7 @@ function startSave(st: Step, s: SectionState): SectionState {
     editedInFlight: [],
     flushAfterFlight: false,
     unconfirmed,
+    lastAttempt: { mutationId, version: next.server.version, hash },
   };
   // R3: what may reach the server is on disk first (the host sends after this write).
   st.persist(next, { outbox: outboxOf(next) });
@@ -301,6 +350,8 @@ export function step(state: EngineState, input: Input): StepResult {
       const s = st.get(input.id);
       // R17: answers to a load we no longer wait for are ignored.
       if (!s || s.phase !== 'loading' || s.loadId !== input.loadId) break;
+      // R11: the session works again: a later 401 may ask for a refresh once more.
+      if (st.sessionRefresh === 'used') st.sessionRefresh = 'unused';
       // R12: never saved → version 0 and no data.
       const server = input.section ?? { version: 0, data: {} };
       // R12: fields typed while the load was failing, over values the server has: the author
@@ -353,6 +404,7 @@ export function step(state: EngineState, input: Input): StepResult {
       st.editSeq += 1;
       let next: SectionState = {
         ...s,
+        author: input.tab,
         local: { ...s.local, ...input.fields },
         pending: union(s.pending, keys),
         // R5: edits during a flight wait for the next save.
@@ -410,12 +462,21 @@ export function step(state: EngineState, input: Input): StepResult {
     case 'saved': {
       const s = st.get(input.id);
       if (!s?.inFlight || s.inFlight.mutationId !== input.mutationId) break; // R17
-      // R7: the new version; what was typed during the flight stays pending.
+      // R7: the new version; what was typed during the flight stays pending. (Every pending
+      // field that differs from the answer stays: an idempotent replay answers the stored data.)
+      if (st.sessionRefresh === 'used') st.sessionRefresh = 'unused';
       let next = rebase(
         st,
-        { ...s, inFlight: null, editedInFlight: [], blocker: null, attempt: 0 },
+        {
+          ...s,
+          inFlight: null,
+          editedInFlight: [],
+          blocker: null,
+          attempt: 0,
+          lastAttempt: null,
+        },
         input.section,
-        s.editedInFlight,
+        s.pending,
       );
       next = { ...next, flushAfterFlight: false };
       next = s.flushAfterFlight ? startSave(st, next) : armDebounce(st, next);
@@ -429,27 +490,27 @@ export function step(state: EngineState, input: Input): StepResult {
       const theirs = input.serverData;
       // R8: a 409 carrying data we sent earlier (answer lost) is our own write.
       const base = s.unconfirmed.includes(jsonHash(theirs)) ? theirs : s.server.data;
-      const clashing = s.pending.filter(
-        (f) => !jsonEqual(theirs[f], s.local[f]) && !jsonEqual(theirs[f], base[f]),
-      );
-      let next: SectionState = {
+      const next: SectionState = {
         ...s,
         inFlight: null,
         editedInFlight: [],
         flushAfterFlight: false,
         blocker: null,
         attempt: 0,
+        lastAttempt: null,
       };
-      if (clashing.length === 0) {
-        // R8: no field changed on both sides: take theirs, keep ours on top, save at once.
-        next = rebase(st, next, { version: input.serverVersion, data: theirs }, next.pending);
-        next = startSave(st, next);
-      } else {
-        // R8: the author decides; local edits are kept.
-        next = { ...next, conflict: { serverVersion: input.serverVersion, serverData: theirs } };
-        st.persist(next, { outbox: outboxOf(next) });
-      }
-      setOrDrop(st, next);
+      // R8: merge field by field (M1–M7); only real overlaps need the author.
+      setOrDrop(st, absorb(st, next, { version: input.serverVersion, data: theirs }, base));
+      break;
+    }
+
+    case 'remote': {
+      const s = st.get(input.id);
+      // F4: a load or a save in flight brings its own, newer answer; older copies change nothing.
+      if (!s || s.phase !== 'ready' || s.inFlight) break;
+      const seen = s.conflict ? s.conflict.serverVersion : s.server.version;
+      if (input.section.version <= seen) break;
+      setOrDrop(st, absorb(st, s, input.section, s.server.data));
       break;
     }
 
@@ -467,8 +528,13 @@ export function step(state: EngineState, input: Input): StepResult {
     }
 
     case 'auth-changed': {
+      // R11: the one refresh a 401 asked for is spent once the token changes.
+      if (st.sessionRefresh === 'asked') st.sessionRefresh = 'used';
+      if (!input.signedIn) {
+        stopRefreshing(st);
+        break;
+      }
       // R11: a new session retries what a 401 (or a refusal) stopped.
-      if (!input.signedIn) break;
       for (const s of Object.values(st.sections)) {
         if (s.blocker?.kind !== 'unauthorized' && s.blocker?.kind !== 'rejected') continue;
         const next: SectionState = { ...s, blocker: null, attempt: 0 };
@@ -497,18 +563,42 @@ export function step(state: EngineState, input: Input): StepResult {
       const s = st.get(input.id);
       if (!s?.conflict) break;
       const theirs: ServerCopy = { version: s.conflict.serverVersion, data: s.conflict.serverData };
-      let next: SectionState = clearTimer(st, { ...s, conflict: null, blocker: null, attempt: 0 });
-      if (input.choice === 'refresh') {
-        // R9: the server's values, nothing pending, saved.
-        next = rebase(st, { ...next, local: theirs.data, pending: [] }, theirs, []);
-      } else {
-        // R9: the author's values over theirs, saved at once on the server's version.
-        const local = { ...theirs.data, ...next.local };
-        const changed = Object.keys(local).filter((k) => !jsonEqual(local[k], theirs.data[k]));
-        next = rebase(st, { ...next, local }, theirs, changed);
-        next = startSave(st, next);
-      }
+      // R9, M7: refresh takes the server's values for the clashing fields, overwrite the author's;
+      // either way the merged non-clashing edits stay and go out at once on the server's version.
+      const merge = mergeSection(s.server.data, s.local, theirs.data);
+      const local = resolveMerge(
+        merge,
+        theirs.data,
+        input.choice === 'refresh' ? 'theirs' : 'mine',
+      );
+      let next: SectionState = clearTimer(st, {
+        ...s,
+        local,
+        conflict: null,
+        blocker: null,
+        attempt: 0,
+      });
+      next = rebase(st, next, theirs, Object.keys(local));
+      next = startSave(st, next);
       setOrDrop(st, next);
+      break;
+    }
+
+    case 'online': {
+      // R10: the network is back: what waits for a retry goes now (the backoff count stays).
+      for (const s of Object.values(st.sections)) {
+        if (s.blocker?.kind !== 'offline' || s.timer !== 'retry') continue;
+        const next = clearTimer(st, s);
+        st.set(next.phase === 'loading' ? reload(st, next) : startSave(st, next));
+      }
+      break;
+    }
+
+    case 'auth-refresh-failed': {
+      // R11: nobody could renew the session: the author must sign in again.
+      if (st.sessionRefresh !== 'asked') break;
+      st.sessionRefresh = 'used';
+      stopRefreshing(st);
       break;
     }
 
@@ -524,6 +614,7 @@ export function step(state: EngineState, input: Input): StepResult {
           pending,
           conflict: r.outbox.conflict,
           unconfirmed: r.outbox.unconfirmed,
+          lastAttempt: r.outbox.attempt ?? null,
         });
         st.persist(s, { snapshot: s.server, outbox: outboxOf(s) });
         s = startSave(st, s);
@@ -535,21 +626,61 @@ export function step(state: EngineState, input: Input): StepResult {
   return st.finish(input);
 }
 
+/** R11: the session refresh is over without a new token: waiting sections show the error. */
+function stopRefreshing(st: Step): void {
+  for (const s of Object.values(st.sections)) {
+    if (s.blocker?.kind === 'unauthorized' && s.blocker.refreshing)
+      st.set({ ...s, blocker: { kind: 'unauthorized', refreshing: false } });
+  }
+}
+
+/**
+ * R8, F4: a newer server copy meets the local edits. Nothing pending: take it. Otherwise merge
+ * three ways against `base` (M1–M6): clean → the merged data goes out at once on the server's
+ * version; a field both changed differently → conflict, every local edit kept (the server copy
+ * stays the base until the author decides, M7).
+ */
+function absorb(st: Step, s: SectionState, theirs: ServerCopy, base: SectionData): SectionState {
+  if (s.pending.length === 0 && !s.conflict) return rebase(st, s, theirs, []);
+  const merge = mergeSection(base, s.local, theirs.data);
+  if (merge.conflicts.length > 0) {
+    const next = clearTimer(st, {
+      ...s,
+      conflict: { serverVersion: theirs.version, serverData: theirs.data },
+      blocker: null,
+      attempt: 0,
+    });
+    st.persist(next, { outbox: outboxOf(next) });
+    return next;
+  }
+  let next = clearTimer(st, { ...s, conflict: null, local: merge.merged });
+  next = rebase(st, next, theirs, Object.keys(merge.merged));
+  return startSave(st, next);
+}
+
 /** R10, R11: what a failed save or load does. */
 function fail(st: Step, s: SectionState, failure: Failure): SectionState {
   switch (failure.kind) {
     case 'network':
     case 'server': {
       const attempt = s.attempt + 1;
-      return armTimer(
-        st,
-        { ...s, blocker: { kind: 'offline' }, attempt },
-        'retry',
+      // R10: the backoff, or longer if the server said when to come back (Retry-After).
+      const retryAfter = failure.kind === 'server' ? (failure.retryAfterMs ?? 0) : 0;
+      const delay = Math.max(
         retryDelayMs(attempt, st.random()),
+        Math.min(retryAfter, RETRY_AFTER_MAX_MS),
       );
+      return armTimer(st, { ...s, blocker: { kind: 'offline' }, attempt }, 'retry', delay);
     }
-    case 'unauthorized':
-      return clearTimer(st, { ...s, blocker: { kind: 'unauthorized' }, attempt: 0 });
+    case 'unauthorized': {
+      // R11: the first 401 asks a tab to renew the session, once; after that it needs the author.
+      if (st.sessionRefresh === 'unused') {
+        st.sessionRefresh = 'asked';
+        st.emit({ type: 'refresh-auth', timeoutMs: SESSION_REFRESH_TIMEOUT_MS });
+      }
+      const refreshing = st.sessionRefresh === 'asked';
+      return clearTimer(st, { ...s, blocker: { kind: 'unauthorized', refreshing }, attempt: 0 });
+    }
     case 'rejected':
       return clearTimer(st, {
         ...s,

@@ -13,7 +13,13 @@ export type TimerName = 'debounce' | 'retry';
 /** Why a save or load did not go through. */
 export type Failure =
   | { kind: 'network'; message: string }
-  | { kind: 'server'; status: number; message: string }
+  | {
+      kind: 'server';
+      status: number;
+      message: string;
+      /** The server's `Retry-After`, in ms (429/503): the retry waits at least that long (R10). */
+      retryAfterMs?: number;
+    }
   | { kind: 'unauthorized' }
   | { kind: 'rejected'; status: number; message: string };
 
@@ -21,8 +27,8 @@ export type Failure =
 export type Blocker =
   /** Network/5xx/429: a retry timer is armed (or its retry is in flight). */
   | { kind: 'offline' }
-  /** 401: waits for an auth change. */
-  | { kind: 'unauthorized' }
+  /** 401: waits for an auth change; `refreshing` while a tab refreshes the session (R11). */
+  | { kind: 'unauthorized'; refreshing?: boolean }
   /** Another 4xx: waits for the next edit or an auth change. */
   | { kind: 'rejected'; message: string };
 
@@ -74,6 +80,21 @@ export interface SectionState {
   unconfirmed: readonly string[];
   /** Subscribed tabs, in subscription order. */
   tabs: readonly string[];
+  /** The tab that typed last: a conflict's dialog opens there (M8). */
+  author?: string | null;
+  /**
+   * The last save sent whose outcome is unknown (R18): a retry of the same data on the same
+   * version reuses its mutation id, so a save that landed is answered 200, not 409.
+   */
+  lastAttempt?: SaveAttempt | null;
+}
+
+/** One save attempt's identity: what the server compares to its last applied mutation id. */
+export interface SaveAttempt {
+  mutationId: string;
+  version: number;
+  /** jsonHash of the data it carried. */
+  hash: string;
 }
 
 export interface EngineState {
@@ -84,6 +105,13 @@ export interface EngineState {
   idSeq: number;
   /** State of the seeded generator used for jitter. */
   rng: number;
+  /**
+   * R11: a 401 asks a tab to refresh the session once (`asked`); once a new token came (or the
+   * refresh failed) it is `used` until a request succeeds again.
+   */
+  sessionRefresh?: 'unused' | 'asked' | 'used';
+  /** Makes mutation ids unique across workers and restarts (the host passes its worker id). */
+  idPrefix?: string;
 }
 
 /** What the durable outbox keeps of a section with unsaved edits. */
@@ -94,6 +122,8 @@ export interface OutboxContent {
   fields: SectionData;
   conflict: ConflictInfo | null;
   unconfirmed: readonly string[];
+  /** The save in flight or of unknown outcome, so a restarted worker resends it as is (R18). */
+  attempt?: SaveAttempt | null;
 }
 
 /** A section as the store gives it back after a worker restart. */
@@ -124,7 +154,13 @@ export type Input =
   | { type: 'close'; tab: string; id: SectionId }
   | { type: 'tab-gone'; tab: string }
   | { type: 'resolve'; id: SectionId; choice: ResolveChoice }
-  | { type: 'restore'; sections: readonly RestoredSection[] };
+  /** A refetch (poll, focus, Realtime) found this server copy (F4, M1–M7). */
+  | { type: 'remote'; id: SectionId; section: ServerCopy }
+  | { type: 'restore'; sections: readonly RestoredSection[] }
+  /** The device is back online (a tab's or the worker's `online` event): retry now (R10). */
+  | { type: 'online' }
+  /** The session refresh a 401 asked for failed or nobody answered in time (R11). */
+  | { type: 'auth-refresh-failed' };
 
 export interface SaveRequest {
   planId: string;
@@ -159,7 +195,9 @@ export type Effect =
   | { type: 'view'; tabs: readonly string[]; view: SectionView; seq: number }
   | { type: 'arm-timer'; id: SectionId; name: TimerName; ms: number }
   | { type: 'clear-timer'; id: SectionId; name: TimerName }
-  | { type: 'save'; id: SectionId; mutationId: string; request: SaveRequest };
+  | { type: 'save'; id: SectionId; mutationId: string; request: SaveRequest }
+  /** R11: ask one tab to refresh the session; no new token within `timeoutMs` → refresh failed. */
+  | { type: 'refresh-auth'; timeoutMs: number };
 
 export interface StepResult {
   state: EngineState;

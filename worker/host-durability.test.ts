@@ -1,0 +1,257 @@
+// The host's durability and failure handling (issue 5), with the in-memory API and store under
+// fake timers. Rule numbers (R1…) refer to docs/single-writer.md.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryApi } from './adapters/memory-api.ts';
+import { MemoryLiveness } from './adapters/memory-liveness.ts';
+import { MemoryStore } from './adapters/memory-store.ts';
+import { MESSAGES, RETRY_MAX_MS, SAVE_DEBOUNCE_MS } from './engine/index.ts';
+import { SyncHost, userOf, type HostOptions } from './host.ts';
+import { PROTOCOL_VERSION, type SaveStatus, type TabEvent } from './protocol.ts';
+
+const PLAN = '00000000-0000-4000-8000-000000000001';
+const KEY = 'section-one' as const;
+const FUNCTIONS_URL = 'http://localhost:54321/functions/v1';
+
+function world(options: Partial<HostOptions> = {}) {
+  const api = new MemoryApi();
+  const store = new MemoryStore();
+  const host = new SyncHost({
+    api,
+    store,
+    liveness: new MemoryLiveness(),
+    seed: 7,
+    workerId: 'worker-1',
+    log: () => {},
+    ...options,
+  });
+  return { api, store, host };
+}
+
+async function openTab(host: SyncHost, id: string, testHooks = false) {
+  const session = host.createSession();
+  const events: TabEvent[] = [];
+  const hello = await session.hello(
+    {
+      protocolVersion: PROTOCOL_VERSION,
+      tabId: id,
+      functionsUrl: FUNCTIONS_URL,
+      accessToken: 'token-1',
+      testHooks,
+    },
+    (event) => void events.push(structuredClone(event)),
+  );
+  expect(hello.ok).toBe(true);
+  expect((await session.open(PLAN, KEY)).ok).toBe(true);
+  const status = (): SaveStatus | undefined => {
+    const last = events.filter((e) => e.type === 'view').at(-1);
+    return last?.type === 'view' ? last.view.status : undefined;
+  };
+  return { session, events, status };
+}
+
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('host: idempotent saves (R18)', () => {
+  it('a save whose answer was lost is resent with the same mutation id and answered 200', async () => {
+    const { host, api } = world();
+    const tab = await openTab(host, 'A');
+    api.failure = { kind: 'network' };
+    api.commitThenDrop = true; // the server commits, the answer is lost
+    await tab.session.edit(PLAN, KEY, { motivation: 'once' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    expect(tab.status()).toBe('saved-locally');
+    expect(api.get(PLAN, KEY)?.version).toBe(1);
+    api.failure = null;
+    await advance(RETRY_MAX_MS);
+    await host.idle();
+    const [first, second] = api.puts;
+    expect(second?.mutationId).toBe(first?.mutationId);
+    expect(first?.mutationId).toMatch(/^worker-1:/);
+    // Answered as a success, written once, never a conflict against itself.
+    expect(api.get(PLAN, KEY)?.version).toBe(1);
+    expect(tab.status()).toBe('saved');
+  });
+
+  it('a retry carrying more edits is a new mutation', async () => {
+    const { host, api } = world();
+    const tab = await openTab(host, 'A');
+    api.failure = { kind: 'network' };
+    await tab.session.edit(PLAN, KEY, { motivation: 'a' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    await tab.session.edit(PLAN, KEY, { concerns: 'b' });
+    api.failure = null;
+    await advance(RETRY_MAX_MS);
+    await host.idle();
+    const [first, second] = api.puts;
+    expect(second?.mutationId).not.toBe(first?.mutationId);
+    expect(api.get(PLAN, KEY)?.data).toEqual({ motivation: 'a', concerns: 'b' });
+  });
+
+  it('a restarted worker resends the unanswered save with its mutation id', async () => {
+    const store = new MemoryStore();
+    const api = new MemoryApi();
+    const first = new SyncHost({ api, store, seed: 1, workerId: 'old', log: () => {} });
+    const tab = await openTab(first, 'A');
+    api.pause(); // the save reaches the server, its answer never comes back
+    await tab.session.edit(PLAN, KEY, { motivation: 'landed' });
+    await advance(SAVE_DEBOUNCE_MS);
+    first.stop();
+    api.resume();
+    expect(api.get(PLAN, KEY)?.version).toBe(1);
+    const second = new SyncHost({ api, store, seed: 2, workerId: 'new', log: () => {} });
+    await openTab(second, 'B');
+    await second.idle();
+    expect(api.puts).toHaveLength(2);
+    expect(api.puts[1]?.mutationId).toBe(api.puts[0]?.mutationId);
+    expect(api.get(PLAN, KEY)?.version).toBe(1);
+    expect(store.outbox.size).toBe(0);
+  });
+});
+
+describe('host: failing servers (R10)', () => {
+  it('a 429 waits for Retry-After even when the backoff is shorter', async () => {
+    const { host, api } = world();
+    const tab = await openTab(host, 'A');
+    api.failure = { kind: 'server', status: 429, retryAfterMs: 3_000 };
+    await tab.session.edit(PLAN, KEY, { motivation: 'patient' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    expect(api.puts).toHaveLength(1);
+    api.failure = null;
+    await advance(2_900);
+    expect(api.puts).toHaveLength(1);
+    await advance(200);
+    await host.idle();
+    expect(api.puts).toHaveLength(2);
+    expect(tab.status()).toBe('saved');
+  });
+
+  it('online retries at once instead of waiting for the timer', async () => {
+    const { host, api } = world();
+    const tab = await openTab(host, 'A');
+    api.failure = { kind: 'server', status: 503, retryAfterMs: 50_000 };
+    await tab.session.edit(PLAN, KEY, { motivation: 'back online' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    api.failure = null;
+    expect(await tab.session.online()).toEqual({ ok: true, value: null });
+    await host.idle();
+    expect(api.puts).toHaveLength(2);
+    expect(tab.status()).toBe('saved');
+    // Nothing is left armed: a second online does nothing.
+    await tab.session.online();
+    await host.idle();
+    expect(api.puts).toHaveLength(2);
+  });
+});
+
+describe('host: expired sessions (R11)', () => {
+  it('a 401 asks one tab to renew the session; the new token saves the edits', async () => {
+    const { host, api } = world();
+    const a = await openTab(host, 'A');
+    const b = await openTab(host, 'B');
+    api.validTokens.clear();
+    await a.session.edit(PLAN, KEY, { motivation: 'kept' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    const asked = [...a.events, ...b.events].filter((e) => e.type === 'refresh-session');
+    expect(asked).toHaveLength(1);
+    expect(a.status()).toBe('saved-locally');
+    api.validTokens.add('token-2');
+    await b.session.setAuth('token-2');
+    await host.idle();
+    expect(api.get(PLAN, KEY)?.data).toEqual({ motivation: 'kept' });
+    expect(a.status()).toBe('saved');
+  });
+
+  it('a tab that cannot renew the session: error at once, edits kept', async () => {
+    const { host, api } = world();
+    const a = await openTab(host, 'A');
+    api.validTokens.clear();
+    await a.session.edit(PLAN, KEY, { motivation: 'kept' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    await a.session.refreshFailed();
+    await host.idle();
+    const last = a.events.filter((e) => e.type === 'view').at(-1);
+    expect(last).toMatchObject({ view: { status: 'error', message: MESSAGES.sessionExpired } });
+    expect(host.engineState.sections[`${PLAN}/${KEY}`]?.local).toEqual({ motivation: 'kept' });
+  });
+});
+
+describe('host: durable writes (R3)', () => {
+  it('edits arriving while a write commits share the next write, each acknowledged after it', async () => {
+    const { host, store } = world();
+    const tab = await openTab(host, 'A');
+    let open!: () => void;
+    store.gate = new Promise<void>((resolve) => (open = resolve));
+    const first = tab.session.edit(PLAN, KEY, { motivation: 'a' });
+    await advance(0);
+    const rest = ['ab', 'abc', 'abcd'].map((v) => tab.session.edit(PLAN, KEY, { motivation: v }));
+    let answered = 0;
+    for (const p of [first, ...rest]) void p.then(() => (answered += 1));
+    await advance(0);
+    expect(answered).toBe(0); // nothing is acknowledged before its write committed
+    const before = store.commits;
+    store.gate = null;
+    open();
+    await Promise.all([first, ...rest]);
+    expect(store.commits - before).toBe(2); // the first edit's write, then one for the three
+    expect([...store.outbox.values()][0]?.fields).toEqual({ motivation: 'abcd' });
+  });
+
+  it('without batching every edit is its own write', async () => {
+    const { host, store } = world({ batchWrites: false });
+    const tab = await openTab(host, 'A');
+    const before = store.commits;
+    await Promise.all(['a', 'b', 'c'].map((v) => tab.session.edit(PLAN, KEY, { motivation: v })));
+    expect(store.commits - before).toBe(3);
+  });
+});
+
+describe('host: one writer per user (R19)', () => {
+  it('every save runs inside the writer lock of the token user', async () => {
+    const held: string[] = [];
+    const { host, api } = world({
+      writerLock: async (name, save) => {
+        held.push(name);
+        return save();
+      },
+    });
+    const payload = btoa(JSON.stringify({ sub: 'user-42' })).replace(/=+$/, '');
+    const token = `h.${payload}.s`;
+    api.validTokens.add(token);
+    const tab = await openTab(host, 'A');
+    await tab.session.setAuth(token);
+    await tab.session.edit(PLAN, KEY, { motivation: 'x' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    expect(held).toEqual(['writer:user-42']);
+    expect(userOf('not a jwt')).toBe('unknown');
+  });
+});
+
+describe('host: test hooks', () => {
+  it('answer only sessions that asked for them at hello', async () => {
+    const terminate = vi.fn();
+    const { host } = world({ terminate });
+    const plain = await openTab(host, 'A');
+    expect(await plain.session.testHook('durability-stats')).toMatchObject({ ok: false });
+    const hooked = await openTab(host, 'B', true);
+    await hooked.session.edit(PLAN, KEY, { motivation: 'x' });
+    const stats = await hooked.session.testHook('durability-stats');
+    expect(stats.ok && (stats.value as { durableMs: number[] }).durableMs).toHaveLength(1);
+    expect(await hooked.session.testHook('terminate')).toEqual({ ok: true, value: null });
+    await advance(0);
+    expect(terminate).toHaveBeenCalledOnce();
+  });
+});
