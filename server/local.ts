@@ -2,12 +2,24 @@
 // PGlite database (DATA_DIR/pgdata, migrated), and the server app on top. Used by `npm start`
 // (main.ts) and `vite` dev (vite-plugin.ts).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { createServerApp } from './app.ts';
-import { createPgliteDb, type PgliteDb } from './db-pglite.ts';
+import type { PgliteDb } from './db-pglite.ts';
 import type { LogLevel } from './log.ts';
-import { migrate } from './migrate.ts';
+import { StartupError, firstLine, inspectPgdata, openPgdata } from './pgdata.ts';
+
+export { StartupError } from './pgdata.ts';
 
 export interface LocalOptions {
   dataDir: string;
@@ -25,13 +37,19 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Thrown for a problem the user fixes (printed as one line, exit 1). */
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
-
 function loadOrCreateSecret(dataDir: string): string {
   const file = path.join(dataDir, 'jwt-secret');
+  try {
+    return readOrMakeSecret(file);
+  } catch (error) {
+    if (error instanceof StartupError) throw error;
+    throw new StartupError(
+      `${file} can't be read or made (${firstLine(error)}). Make it a readable file (or delete it: a new one is made at start, and everyone signs in again).`,
+    );
+  }
+}
+
+function readOrMakeSecret(file: string): string {
   if (!existsSync(file)) {
     try {
       writeFileSync(file, randomBytes(48).toString('base64url') + '\n', {
@@ -85,15 +103,38 @@ function lockDataDir(dataDir: string): () => void {
   };
 }
 
+/** Makes sure DATA_DIR is a folder this process can read and write. */
+function prepareDataDir(dataDir: string) {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    if (!statSync(dataDir).isDirectory()) throw new Error('not a folder');
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what =
+      code === 'EEXIST' || code === 'ENOTDIR' || !code
+        ? 'is a file, not a folder'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'is not readable and writable by this user'
+          : `can't be used (${firstLine(error)})`;
+    throw new StartupError(
+      `DATA_DIR ${dataDir} ${what}. Set DATA_DIR to a folder this user can write, or fix that one.`,
+    );
+  }
+}
+
 export async function openLocalServer(options: LocalOptions): Promise<LocalServer> {
   const dataDir = path.resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  prepareDataDir(dataDir);
+  // Refuse a folder that isn't a database before anything is written next to it.
+  inspectPgdata(path.join(dataDir, 'pgdata'));
   const unlock = lockDataDir(dataDir);
   let db: PgliteDb | undefined;
   try {
     const jwtSecret = loadOrCreateSecret(dataDir);
-    db = await createPgliteDb({ dataDir: path.join(dataDir, 'pgdata') });
-    await migrate(db);
+    db = await openPgdata(path.join(dataDir, 'pgdata'), (line) => {
+      if (options.logLevel === 'debug') console.log(line);
+    });
     const app = createServerApp({
       db,
       jwtSecret,

@@ -12,8 +12,12 @@ import path from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { StartupError, openLocalServer, type LocalServer } from './local.ts';
 import { isLogLevel } from './log.ts';
+import { firstLine } from './pgdata.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+// Output piped into a program that stopped reading (e.g. `| head`) must not stop the server.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 function fail(message: string): never {
   console.error(message);
@@ -89,7 +93,9 @@ async function main() {
       );
     if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL')
       fail(`HOST=${host} is not an address of this machine. Unset HOST, or use HOST=localhost.`);
-    throw error;
+    fail(
+      `Could not listen on ${host}:${port} (${firstLine(error)}). Try another port (PORT=…) or HOST=localhost.`,
+    );
   }
 
   let local: LocalServer;
@@ -98,7 +104,9 @@ async function main() {
   } catch (error) {
     for (const server of bound.servers) server.close();
     if (error instanceof StartupError) fail(error.message);
-    throw error;
+    fail(
+      `myplanforsuccess could not open its data in ${dataDir} (${firstLine(error)}). It was left as it is: check the folder, or set DATA_DIR to another one.`,
+    );
   }
   resolveReady(getRequestListener(local.app.fetch));
 
@@ -138,6 +146,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error('myplanforsuccess could not start:', error);
-  process.exit(1);
+  // One line, never a stack trace: what failed and what to do.
+  fail(
+    `myplanforsuccess could not start (${firstLine(error)}). Run it again; if it keeps failing, start with another DATA_DIR and report this line.`,
+  );
 });

@@ -18,11 +18,39 @@ export interface MigrateOptions {
   migrationsDir?: string;
 }
 
-/** Returns the names of the migrations applied by this call. */
+/** The migration files, in the order they apply. */
+export async function migrationFiles(dir: string = MIGRATIONS_DIR): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => MIGRATION_FILE.test(name)).sort();
+}
+
+/** The database has migrations this code doesn't have: it was written by a newer version. */
+export class UnknownMigrationsError extends Error {
+  override name = 'UnknownMigrationsError';
+  constructor(readonly names: string[]) {
+    super(`the database has migrations this version doesn't know: ${names.join(', ')}`);
+  }
+}
+
+/**
+ * Returns the names of the migrations applied by this call. Refuses (UnknownMigrationsError,
+ * before changing anything) a database with a migration that isn't among the files.
+ */
 export async function migrate(db: Db, options: MigrateOptions = {}): Promise<string[]> {
   const bootstrap = await readFile(options.bootstrapFile ?? BOOTSTRAP_FILE, 'utf8');
   const dir = options.migrationsDir ?? MIGRATIONS_DIR;
-  const files = (await readdir(dir)).filter((name) => MIGRATION_FILE.test(name)).sort();
+  const files = await migrationFiles(dir);
+
+  const unknown = await db.asService(async (tx) => {
+    const [found] = await tx.query<{ t: string | null }>(
+      "select to_regclass('local_meta.schema_migrations')::text as t",
+    );
+    if (!found?.t) return [];
+    const rows = await tx.query<{ name: string }>(
+      'select name from local_meta.schema_migrations order by name',
+    );
+    return rows.map((row) => row.name).filter((name) => !files.includes(name));
+  });
+  if (unknown.length > 0) throw new UnknownMigrationsError(unknown);
 
   await db.asService(async (tx) => {
     await tx.exec(bootstrap);
