@@ -9,6 +9,8 @@ export interface DeviceProxy {
   setOffline(offline: boolean): void;
   /** Requests forwarded per method and path prefix, e.g. `PUT /functions/v1/plan-sections`. */
   requests: string[];
+  /** The same requests with the status they were answered, e.g. `GET /functions/v1/plan-sections 304`. */
+  answers: string[];
   close(): Promise<void>;
 }
 
@@ -17,9 +19,11 @@ export async function startDeviceProxy(target: string): Promise<DeviceProxy> {
   let offline = false;
   const sockets = new Set<Socket>();
   const requests: string[] = [];
+  const answers: string[] = [];
   const server = http.createServer((req, res) => {
     if (offline) return void req.socket.destroy();
-    requests.push(`${req.method} ${req.url?.split('?')[0]}`);
+    const line = `${req.method} ${req.url?.split('?')[0]}`;
+    requests.push(line);
     const forward = http.request(
       {
         hostname: upstream.hostname,
@@ -29,6 +33,7 @@ export async function startDeviceProxy(target: string): Promise<DeviceProxy> {
         headers: { ...req.headers, host: upstream.host },
       },
       (answer) => {
+        answers.push(`${line} ${answer.statusCode}`);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -45,6 +50,7 @@ export async function startDeviceProxy(target: string): Promise<DeviceProxy> {
   return {
     url: `http://localhost:${port}`,
     requests,
+    answers,
     setOffline(next) {
       offline = next;
       if (next) for (const socket of sockets) socket.destroy();

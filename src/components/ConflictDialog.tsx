@@ -1,4 +1,5 @@
 import * as AlertDialog from '@radix-ui/react-alert-dialog';
+import { useRef } from 'react';
 import type { SectionData } from '../../supabase/functions/_shared/schema.ts';
 import type { ConflictView } from '../../worker/protocol.ts';
 import type { SectionDefinition } from '../sections/sections.ts';
@@ -46,12 +47,24 @@ export function ConflictDialog({
   onCancel,
 }: Props) {
   const fields = conflictingFields(section, mine, conflict);
+  // Radix returns focus to a Trigger; this dialog often opens by itself, so remember the field.
+  const returnTo = useRef<HTMLElement | null>(null);
   return (
     <AlertDialog.Root open={open} onOpenChange={(next) => !next && onCancel()}>
       <AlertDialog.Portal>
         <AlertDialog.Overlay className="dialog-overlay" />
         {/* Radix: focus moves in, Escape = Cancel (onOpenChange), focus returns on close. */}
-        <AlertDialog.Content className="dialog">
+        <AlertDialog.Content
+          className="dialog"
+          onOpenAutoFocus={() => {
+            returnTo.current =
+              document.activeElement instanceof HTMLElement ? document.activeElement : null;
+          }}
+          onCloseAutoFocus={(event) => {
+            event.preventDefault();
+            if (returnTo.current?.isConnected) returnTo.current.focus();
+          }}
+        >
           <AlertDialog.Title>This section was changed on another device</AlertDialog.Title>
           <AlertDialog.Description>
             {fields.length === 1 ? 'One field was' : `${fields.length} fields were`} changed on both

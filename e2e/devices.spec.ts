@@ -1,0 +1,257 @@
+// Two devices (browser contexts) of one author, two tabs each: other devices' saves are merged
+// field by field, stale tabs are refreshed on focus, and only real overlaps ask the author.
+// Rules M1–M8 and F1–F6: docs/merge-rules.md. Device B talks through its own proxy, so it can go
+// offline (context.setOffline does not reach a SharedWorker).
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { startDeviceProxy, type DeviceProxy } from './device-proxy.ts';
+import {
+  BASE_URL,
+  createPlan,
+  createUser,
+  expect,
+  expectSaved,
+  saveStatus,
+  serverSection,
+  signIn,
+  test,
+  type User,
+} from './fixtures.ts';
+
+const MOTIVATION = 'Why do you want to start this business?';
+const VISION = 'Where do you see the business in five years?';
+const CONCERNS = 'What worries you most?';
+const KEY = 'section-one';
+
+interface Device {
+  context: BrowserContext;
+  tabs: Page[];
+  proxy: DeviceProxy | null;
+}
+
+/** A device signed in at `baseURL`, with `tabs` tabs on the plan's first section. */
+async function openDevice(
+  browser: Browser,
+  user: User,
+  planId: string,
+  options: { viaProxy: boolean; tabs?: number },
+): Promise<Device> {
+  const proxy = options.viaProxy ? await startDeviceProxy(BASE_URL) : null;
+  const context = await browser.newContext({ baseURL: proxy?.url ?? BASE_URL });
+  const first = await context.newPage();
+  await signIn(first, user);
+  const tabs: Page[] = [];
+  for (let i = 0; i < (options.tabs ?? 2); i++) {
+    const page = i === 0 ? first : await context.newPage();
+    await page.goto(`/plans/${planId}/${KEY}`);
+    await expect(page.getByLabel(MOTIVATION)).toBeVisible();
+    tabs.push(page);
+  }
+  for (const tab of tabs) await expectSaved(tab);
+  return { context, tabs, proxy };
+}
+
+async function closeAll(...devices: Device[]) {
+  for (const d of devices) {
+    await d.context.close();
+    await d.proxy?.close();
+  }
+}
+
+/** What the page does when its window gains focus (headless pages never lose it). */
+const focus = (page: Page) => page.evaluate(() => window.dispatchEvent(new Event('focus')));
+
+async function stats() {
+  const res = await fetch(`${BASE_URL}/__test/stats`);
+  return (await res.json()) as { gets: Record<string, number>; notModified: number };
+}
+
+async function expectNoDialog(...pages: Page[]) {
+  for (const page of pages) await expect(page.getByRole('alertdialog')).toHaveCount(0);
+}
+
+async function setup(browser: Browser) {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const a = await openDevice(browser, user, planId, { viaProxy: false });
+  const b = await openDevice(browser, user, planId, { viaProxy: true });
+  return { user, planId, a, b };
+}
+
+test('M2: disjoint fields edited while device B is offline both survive, no dialog', async ({
+  browser,
+}) => {
+  const { user, planId, a, b } = await setup(browser);
+  b.proxy!.setOffline(true);
+  await b.tabs[0]!.getByLabel(VISION).fill('B, typed offline');
+  await expect(saveStatus(b.tabs[1]!)).toHaveAttribute('data-state', 'saved-locally');
+  await a.tabs[0]!.getByLabel(MOTIVATION).fill('A, online');
+  await expectSaved(a.tabs[0]!);
+
+  b.proxy!.setOffline(false);
+  // B's retry meets A's save (409), merges field by field and saves at once.
+  for (const tab of b.tabs) {
+    await expectSaved(tab);
+    await expect(tab.getByLabel(MOTIVATION)).toHaveValue('A, online');
+    await expect(tab.getByLabel(VISION)).toHaveValue('B, typed offline');
+  }
+  expect((await serverSection(user, planId, KEY))?.data).toEqual({
+    motivation: 'A, online',
+    vision: 'B, typed offline',
+  });
+  // Device A learns of B's field when a tab gains focus (F2), in every tab.
+  await focus(a.tabs[1]!);
+  for (const tab of a.tabs) await expect(tab.getByLabel(VISION)).toHaveValue('B, typed offline');
+  await expectNoDialog(...a.tabs, ...b.tabs);
+  await closeAll(a, b);
+});
+
+test('F2, F4: a stale device with no edits is refreshed on focus without a dialog', async ({
+  browser,
+}) => {
+  const { planId, a, b } = await setup(browser);
+  await a.tabs[0]!.getByLabel(MOTIVATION).fill('Saved on A');
+  await expectSaved(a.tabs[0]!);
+  await expect(b.tabs[0]!.getByLabel(MOTIVATION)).toHaveValue('');
+  const before = (await stats()).gets[`${planId}/*`] ?? 0;
+  await focus(b.tabs[0]!);
+  for (const tab of b.tabs) {
+    await expect(tab.getByLabel(MOTIVATION)).toHaveValue('Saved on A', { timeout: 5_000 });
+    await expectSaved(tab);
+  }
+  expect((await stats()).gets[`${planId}/*`]).toBeGreaterThan(before);
+  await expectNoDialog(...b.tabs);
+  await closeAll(a, b);
+});
+
+test('F4: an unchanged plan is answered 304 Not Modified, and counted', async ({ browser }) => {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const b = await openDevice(browser, user, planId, { viaProxy: true, tabs: 1 });
+  const tab = b.tabs[0]!;
+  const lists = () =>
+    b.proxy!.answers.filter((l) => /^GET \/functions\/v1\/plan-sections \d+$/.test(l));
+  const before = await stats();
+  // Focus until a fetch goes out while none is in flight: the first gets the ETag, a later one
+  // sends it back and, nothing having changed, gets 304 with no body.
+  await expect
+    .poll(async () => {
+      await focus(tab);
+      return lists().filter((l) => l.endsWith(' 304')).length;
+    })
+    .toBeGreaterThan(0);
+  expect(lists()[0]).toMatch(/ 200$/);
+  // The server counted every list request the device sent (a last focus may still be on its way).
+  const sent = () =>
+    b.proxy!.requests.filter((l) => l === 'GET /functions/v1/plan-sections').length;
+  await expect
+    .poll(async () => {
+      const counted =
+        ((await stats()).gets[`${planId}/*`] ?? 0) - (before.gets[`${planId}/*`] ?? 0);
+      return counted - sent();
+    })
+    .toBe(0);
+  expect((await stats()).notModified).toBeGreaterThanOrEqual(before.notModified + 1);
+  await expectSaved(tab);
+  await closeAll(b);
+});
+
+/** B edits motivation (clashes) and vision (B only) offline; A edits motivation and concerns. */
+async function makeConflict(browser: Browser) {
+  const ctx = await setup(browser);
+  const { a, b } = ctx;
+  b.proxy!.setOffline(true);
+  await b.tabs[0]!.getByLabel(VISION).fill('B vision');
+  await b.tabs[0]!.getByLabel(MOTIVATION).fill('from B');
+  await expect(saveStatus(b.tabs[0]!)).toHaveAttribute('data-state', 'saved-locally');
+  await a.tabs[0]!.getByLabel(MOTIVATION).fill('from A');
+  await a.tabs[0]!.getByLabel(CONCERNS).fill('A concerns');
+  await expectSaved(a.tabs[0]!);
+  b.proxy!.setOffline(false);
+  for (const tab of b.tabs) await expect(saveStatus(tab)).toHaveAttribute('data-state', 'conflict');
+  // M8: the dialog opens by itself in the tab the author typed in, and there only.
+  const dialog = b.tabs[0]!.getByRole('alertdialog');
+  await expect(dialog).toBeVisible();
+  await expect(b.tabs[1]!.getByRole('alertdialog')).toHaveCount(0);
+  return { ...ctx, dialog };
+}
+
+test('M4, M8: the same field on two devices: a dialog with both values, for that field only', async ({
+  browser,
+}) => {
+  const { a, b, dialog } = await makeConflict(browser);
+  const rows = dialog.locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(MOTIVATION);
+  await expect(rows.first()).toContainText('from A');
+  await expect(rows.first()).toContainText('from B');
+  // Keyboard: focus moved into the dialog.
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  // The other tab can open it too.
+  await b.tabs[1]!.getByRole('button', { name: 'Review conflict' }).click();
+  await expect(b.tabs[1]!.getByRole('alertdialog')).toContainText('from A');
+  await closeAll(a, b);
+});
+
+test('M7: Refresh (Load Latest) takes the server value for the clashing field, keeps the merged edits, in every tab', async ({
+  browser,
+}) => {
+  const { user, planId, a, b } = await makeConflict(browser);
+  // Resolved from the other tab: closes the dialog everywhere.
+  await b.tabs[1]!.getByRole('button', { name: 'Review conflict' }).click();
+  await b.tabs[1]!.getByRole('alertdialog')
+    .getByRole('button', { name: 'Refresh (Load Latest)' })
+    .click();
+  const expected = { motivation: 'from A', vision: 'B vision', concerns: 'A concerns' };
+  for (const tab of b.tabs) {
+    await expect(tab.getByRole('alertdialog')).toHaveCount(0);
+    await expectSaved(tab);
+    await expect(tab.getByLabel(MOTIVATION)).toHaveValue(expected.motivation);
+    await expect(tab.getByLabel(VISION)).toHaveValue(expected.vision);
+    await expect(tab.getByLabel(CONCERNS)).toHaveValue(expected.concerns);
+  }
+  expect((await serverSection(user, planId, KEY))?.data).toEqual(expected);
+  await closeAll(a, b);
+});
+
+test('M7: Overwrite (Keep Mine) saves the author value over the server, keeps theirs elsewhere, in every tab', async ({
+  browser,
+}) => {
+  const { user, planId, a, b, dialog } = await makeConflict(browser);
+  await dialog.getByRole('button', { name: 'Overwrite (Keep Mine)' }).click();
+  const expected = { motivation: 'from B', vision: 'B vision', concerns: 'A concerns' };
+  for (const tab of b.tabs) {
+    await expect(tab.getByRole('alertdialog')).toHaveCount(0);
+    await expectSaved(tab);
+    await expect(tab.getByLabel(MOTIVATION)).toHaveValue(expected.motivation);
+    await expect(tab.getByLabel(CONCERNS)).toHaveValue(expected.concerns);
+  }
+  expect((await serverSection(user, planId, KEY))?.data).toEqual(expected);
+  // Device A gets it on focus, without a dialog.
+  await focus(a.tabs[0]!);
+  for (const tab of a.tabs) await expect(tab.getByLabel(MOTIVATION)).toHaveValue('from B');
+  await expectNoDialog(...a.tabs);
+  await closeAll(a, b);
+});
+
+test('Cancel (and Escape) keeps the edits unsaved, the status conflict; Review conflict reopens; focus returns', async ({
+  browser,
+}) => {
+  const { user, planId, a, b, dialog } = await makeConflict(browser);
+  const author = b.tabs[0]!;
+  await author.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(author.getByLabel(MOTIVATION)).toBeFocused();
+  for (const tab of b.tabs) {
+    await expect(saveStatus(tab)).toHaveAttribute('data-state', 'conflict');
+    await expect(tab.getByLabel(MOTIVATION)).toHaveValue('from B');
+  }
+  expect((await serverSection(user, planId, KEY))?.data.motivation).toBe('from A');
+  const review = author.getByRole('button', { name: 'Review conflict' });
+  await review.click();
+  await expect(author.getByRole('alertdialog')).toBeVisible();
+  await author.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+  await expect(author.getByRole('alertdialog')).toBeHidden();
+  await expect(review).toBeFocused();
+  await expect(saveStatus(author)).toHaveAttribute('data-state', 'conflict');
+  await closeAll(a, b);
+});
