@@ -381,15 +381,24 @@ export function createAuthApp(options: AuthAppOptions) {
            where token_hash = $1 and not revoked returning id, user_id, session_id`,
           [tokenHash],
         );
-        // Just rotated (a second tab refreshing at the same moment): still accepted briefly.
-        used ??= (
-          await tx.query<{ id: number; user_id: string; session_id: string }>(
-            `select id, user_id, session_id from auth.refresh_tokens
-             where token_hash = $1 and revoked and revoked_at > now() - make_interval(secs => $2)`,
+        if (!used) {
+          const [spent] = await tx.query<{
+            id: number;
+            user_id: string;
+            session_id: string;
+            recent: boolean;
+          }>(
+            `select id, user_id, session_id, revoked_at > now() - make_interval(secs => $2) as recent
+             from auth.refresh_tokens where token_hash = $1 and revoked`,
             [tokenHash, reuseSeconds],
-          )
-        )[0];
-        if (!used) return null;
+          );
+          if (!spent) return null;
+          // Used again long after it was rotated: a copy of a spent token (401, as GoTrue's
+          // reuse detection). Just rotated (a second tab refreshing at the same moment): still
+          // accepted briefly.
+          if (!spent.recent) return 'reused' as const;
+          used = spent;
+        }
         const [user] = await tx.query<UserRow>(
           `select ${USER_COLUMNS} from auth.users where id = $1`,
           [used.user_id],
@@ -397,6 +406,12 @@ export function createAuthApp(options: AuthAppOptions) {
         if (!user) return null;
         return issueSession(tx, user, used.session_id, Number(used.id));
       });
+      if (issued === 'reused')
+        throw new AuthApiError(
+          401,
+          'refresh_token_already_used',
+          'Invalid Refresh Token: Already Used (it was replaced by a newer one). Sign in again.',
+        );
       if (!issued)
         throw new AuthApiError(
           400,

@@ -60,6 +60,7 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<str
         name text primary key,
         applied_at timestamptz not null default now()
       );
+      alter table local_meta.schema_migrations enable row level security;
     `);
   });
 

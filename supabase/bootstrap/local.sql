@@ -47,6 +47,11 @@ create table if not exists auth.refresh_tokens (
 create index if not exists refresh_tokens_user_id_idx on auth.refresh_tokens (user_id);
 create index if not exists refresh_tokens_session_id_idx on auth.refresh_tokens (session_id);
 
+-- Row-level security on every table, with no policy: the API roles see no row of these (nor have
+-- any grant on them); local auth runs as the owner, which row-level security doesn't restrict.
+alter table auth.users enable row level security;
+alter table auth.refresh_tokens enable row level security;
+
 -- As on Supabase: the caller's user id, from the request's JWT claims.
 create or replace function auth.uid()
 returns uuid

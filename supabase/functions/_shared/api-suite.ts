@@ -1,7 +1,7 @@
 // The API suite (contract §2–§3), run against both Db adapters: api.pglite.test.ts and
 // api.postgres.test.ts. It drives the Hono apps in-process with `app.request` and signed tokens.
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuthApp } from '../../../server/auth.ts';
 import { migrate } from '../../../server/migrate.ts';
 import {
@@ -106,16 +106,60 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
       expect(await migrate(env.db)).toEqual([]);
     });
 
-    it('has row-level security on every table in public', async () => {
-      const rows = await env.db.asService((tx) =>
-        tx.query<{ relname: string; relrowsecurity: boolean }>(
-          `select c.relname, c.relrowsecurity from pg_class c
+    // Every table of every schema we make (public, auth, local_meta), so a migration that adds
+    // a table without row-level security fails here.
+    const allTables = () =>
+      env.db.asService((tx) =>
+        tx.query<{ schema: string; name: string; rls: boolean }>(
+          `select n.nspname as schema, c.relname as name, c.relrowsecurity as rls from pg_class c
            join pg_namespace n on n.oid = c.relnamespace
-           where n.nspname = 'public' and c.relkind in ('r', 'p')`,
+           where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')
+             and n.nspname not like 'pg\\_%'
+           order by 1, 2`,
         ),
       );
-      expect(rows.map((r) => r.relname).sort()).toEqual(['business_plans', 'plan_sections']);
-      for (const row of rows) expect(row.relrowsecurity, row.relname).toBe(true);
+
+    it('has row-level security on every table', async () => {
+      const tables = await allTables();
+      expect(tables.map((t) => `${t.schema}.${t.name}`)).toEqual(
+        expect.arrayContaining([
+          'auth.refresh_tokens',
+          'auth.users',
+          'local_meta.schema_migrations',
+          'public.business_plans',
+          'public.plan_sections',
+        ]),
+      );
+      const off = tables.filter((t) => !t.rls).map((t) => `${t.schema}.${t.name}`);
+      expect(off, 'tables with row-level security off').toEqual([]);
+    });
+
+    it("shows user B none of user A's rows in any table, in direct SQL as authenticated", async () => {
+      const planId = await newPlan(alice);
+      expect((await put(alice, planId, { secret: 'alice-only' }, 0)).status).toBe(200);
+      await env.db.asService((tx) =>
+        tx.query(
+          `insert into auth.refresh_tokens (token_hash, user_id, session_id)
+           values ('alice-token-hash', $1, gen_random_uuid())`,
+          [alice.id],
+        ),
+      );
+      const tables = await allTables();
+      for (const { schema, name } of tables) {
+        const rows = await env.db
+          .asUser({ sub: bob.id, email: bob.email }, (tx) =>
+            tx.query(`select * from "${schema}"."${name}"`),
+          )
+          .catch((error: unknown) => {
+            // No grant at all is as good as no rows.
+            expect(String(error), `${schema}.${name}`).toMatch(/permission denied/);
+            return [];
+          });
+        const text = JSON.stringify(rows);
+        for (const secret of [alice.id, alice.email, planId, 'alice-only', 'alice-token-hash'])
+          expect(text, `${schema}.${name} shows ${secret}`).not.toContain(secret);
+        if (schema === 'public') expect(rows, `${schema}.${name}`).toEqual([]);
+      }
     });
 
     it("shows a user none of another user's rows, even in direct SQL", async () => {
@@ -242,6 +286,19 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
       });
     });
 
+    it('never takes the version from inside data', async () => {
+      const planId = await newPlan(alice);
+      const data = { version: 41, nested: { version: 7 }, serverVersion: 99 };
+      const saved = await put(alice, planId, data, 0);
+      expect(saved.json.data).toMatchObject({ version: 1, data });
+      const next = await put(alice, planId, { version: 1000 }, 1);
+      expect(next.json.data).toMatchObject({ version: 2, data: { version: 1000 } });
+      // Without a top-level version the save is a create (0), whatever data says.
+      const stale = await put(alice, planId, { version: 2 });
+      expectError(stale, 409);
+      expect(stale.json).toMatchObject({ serverVersion: 2, clientVersion: 0 });
+    });
+
     it('answers version 0 on an existing section with 409', async () => {
       const planId = await newPlan(alice);
       await put(alice, planId, { first: true }, 0);
@@ -303,6 +360,28 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
       const readData = (read.json.data as { data: Record<string, string> }).data;
       expect(readData.nfd).toBe('Cafe\u0301');
       expect(readData.nfc).toBe('Caf\u00e9');
+    });
+
+    it('round-trips long strings, many keys and every JSON scalar exactly', async () => {
+      const planId = await newPlan(alice);
+      const data = {
+        long: 'é😀'.repeat(100_000) + 'x'.repeat(300_000),
+        keys: Object.fromEntries(
+          Array.from({ length: LIMITS.maxKeys }, (_, i) => [`k${i}`, i % 2 ? -i / 7 : `v${i}`]),
+        ),
+        numbers: [
+          0, -0.5, 1e-7, 123456789.123, -2147483648, 9007199254740991, 1.7976931348623157e308,
+        ],
+        flags: [true, false, null],
+        emptyString: '',
+        whitespace: ' \t\r\n\u2028\u2029\u00a0',
+        zeroWidth: 'a\u200bb\u200dc\ufeffd',
+        rtlMarks: '\u202eevil\u202c',
+      };
+      const saved = await put(alice, planId, data, 0);
+      expect(saved.status).toBe(200);
+      const read = await getOne(alice, planId);
+      expect((read.json.data as { data: unknown }).data).toStrictEqual(data);
     });
 
     it('accepts data at the depth limit and a body of exactly 1,048,576 bytes', async () => {
@@ -657,6 +736,65 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
         (planId) => ({ body: { planId, data: { a: 'x\u0000y' }, version: 0 } }),
       ],
       [
+        'an SQL string as planId (body)',
+        () => ({
+          body: { planId: "'; drop table public.plan_sections; --", data: {}, version: 0 },
+        }),
+      ],
+      [
+        'an SQL string as planId (query)',
+        () => ({
+          method: 'GET',
+          path: `/plan-sections?planId=${encodeURIComponent("' or '1'='1")}`,
+        }),
+      ],
+      [
+        'a UUID with SQL after it',
+        (planId) => ({ method: 'GET', path: `/plan-sections?planId=${planId}'--` }),
+      ],
+      ...[
+        'SECTION-ONE',
+        'section-one%20',
+        'section-one%00',
+        '..%2fbusiness-plans',
+        'section-one%2f..%2fsection-two',
+        '__proto__',
+        'constructor',
+        'section-one;drop',
+      ].map((key): [string, (planId: string) => Call & { path?: string }] => [
+        `the section key ${JSON.stringify(key)}`,
+        (planId) => ({ path: `/plan-sections/${key}`, body: { planId, data: {}, version: 0 } }),
+      ]),
+      ['a version as a numeric string', (planId) => ({ body: { planId, data: {}, version: '0' } })],
+      [
+        'a version in exponent form beyond int4',
+        (planId) => ({
+          raw: `{"planId":"${planId}","data":{},"version":1e10}`,
+          headers: { 'content-type': 'application/json' },
+        }),
+      ],
+      ['a boolean version', (planId) => ({ body: { planId, data: {}, version: true } })],
+      ['a version that is an object', (planId) => ({ body: { planId, data: {}, version: {} } })],
+      ['data that is a number', (planId) => ({ body: { planId, data: 5, version: 0 } })],
+      [
+        'a JSON body that is null',
+        () => ({ raw: 'null', headers: { 'content-type': 'application/json' } }),
+      ],
+      [
+        'duplicate keys hiding an unknown field',
+        (planId) => ({
+          raw: `{"planId":"${planId}","data":{},"version":0,"__proto__":{"x":1}}`,
+          headers: { 'content-type': 'application/json' },
+        }),
+      ],
+      [
+        'JSON nested 100,000 levels deep',
+        (planId) => ({
+          raw: `{"planId":"${planId}","data":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}},"version":0}`,
+          headers: { 'content-type': 'application/json' },
+        }),
+      ],
+      [
         'a number too large for JSON',
         (planId) => ({
           raw: `{"planId":"${planId}","data":{"a":1e400},"version":0}`,
@@ -692,6 +830,27 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
   });
 
   describe('transport errors', () => {
+    it('stops reading a body at the first chunk past 1,048,576 bytes (413)', async () => {
+      const chunk = new Uint8Array(64 * 1024).fill(0x20);
+      let pulled = 0;
+      // Offers 64 MiB, one chunk per pull: the server must stop pulling right after the limit.
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulled >= 64 * 1024 * 1024) return controller.close();
+          pulled += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+      });
+      const result = await call(sections, 'PUT', '/plan-sections/section-one', {
+        token: alice.token,
+        raw: stream,
+        headers: { 'content-type': 'application/json' },
+      });
+      expectError(result, 413);
+      expect(result.json.message).toMatch(/1048576 bytes/);
+      expect(pulled).toBeLessThanOrEqual(LIMITS.maxBodyBytes + 3 * chunk.byteLength);
+    });
+
     it('answers a body over 1,048,576 bytes with 413, declared or streamed', async () => {
       const planId = await newPlan(alice);
       const big = JSON.stringify({
@@ -895,6 +1054,63 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
   });
 
   describe('auth (local mode)', () => {
+    it('refuses bad tokens on GET /auth/v1/user with 401 and JSON too', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const [header, payload, signature] = alice.token.split('.') as [string, string, string];
+      const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const flipped = `${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+      const bad = {
+        garbage: 'garbage',
+        flipped: `${header}.${payload}.${flipped}`,
+        'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+        expired: await signAccessToken(TEST_SECRET, { sub: alice.id, now: now - 7200 }),
+        'other secret': await signAccessToken('another-secret-another-secret-another-secret', {
+          sub: alice.id,
+        }),
+      };
+      for (const [name, token] of Object.entries(bad)) {
+        const result = await call(auth, 'GET', '/auth/v1/user', { token });
+        expectError(result, 401);
+        expect(result.json.error, name).toBe('UNAUTHORIZED');
+      }
+    });
+
+    it('never returns or logs a password, nor its hash', async () => {
+      const password = 'pa55-Very-Secret-Word';
+      const printed: string[] = [];
+      const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) =>
+        vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+          printed.push(args.map(String).join(' '));
+        }),
+      );
+      try {
+        const answers = [
+          await call(auth, 'POST', '/auth/v1/signup', {
+            body: { email: 'secret@example.com', password },
+          }),
+          await call(auth, 'POST', '/auth/v1/signup', {
+            body: { email: 'secret@example.com', password },
+          }),
+          await call(auth, 'POST', '/auth/v1/token?grant_type=password', {
+            body: { email: 'secret@example.com', password },
+          }),
+          await call(auth, 'POST', '/auth/v1/token?grant_type=password', {
+            body: { email: 'secret@example.com', password: `${password}x` },
+          }),
+          await call(auth, 'POST', '/auth/v1/signup', {
+            body: { email: 'short@example.com', password: 'short' },
+          }),
+        ];
+        const text = JSON.stringify(answers.map((a) => a.json)) + printed.join('\n');
+        expect(answers.map((a) => a.status)).toEqual([200, 422, 200, 400, 422]);
+        expect(text).not.toContain(password);
+        expect(text).not.toContain('scrypt');
+        expect(text).not.toContain('encrypted_password');
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+    });
+
     const signup = (email: string, password: string) =>
       call(auth, 'POST', '/auth/v1/signup', { body: { email, password } });
     const passwordGrant = (email: string, password: string) =>
@@ -983,8 +1199,11 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
         user: { email: 'rot@example.com' },
       });
       const reused = await refresh(first.refresh_token);
-      expectError(reused, 400);
-      expect(reused.json.error_code).toBe('refresh_token_not_found');
+      expectError(reused, 401);
+      expect(reused.json).toMatchObject({
+        error: 'UNAUTHORIZED',
+        error_code: 'refresh_token_already_used',
+      });
       expect((await refresh(second.json.refresh_token)).status).toBe(200);
       expectError(await refresh('made-up'), 400);
     });
