@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { signAccessToken } from '../supabase/functions/_shared/auth.ts';
-import type { Db } from '../supabase/functions/_shared/db.ts';
+import type { Db, Tx } from '../supabase/functions/_shared/db.ts';
 import { createPostgresDb } from '../supabase/functions/_shared/db-postgres.ts';
 import { createPgliteDb } from './db-pglite.ts';
 import { migrate } from './migrate.ts';
@@ -104,3 +104,70 @@ export async function createTestUser(db: Db, email?: string): Promise<TestUser> 
 }
 
 export const silentLog = () => {};
+
+/** What `public.save_plan_section` returns (see the migrations and `saveSection`). */
+export type SaveFunctionResult =
+  | { status: 'saved'; section: Record<string, unknown> }
+  | { status: 'conflict'; version: number; data: unknown }
+  | { status: 'not_found' };
+
+/** Another way to save, given the save's parameters: planId, key, data (JSON text), version. */
+export type SaveVariant = (
+  tx: Tx,
+  params: readonly [string, string, string, number, string | null],
+) => Promise<SaveFunctionResult>;
+
+/**
+ * The seed's save, kept for comparison: read the version, compare it in code, then upsert. The
+ * read and the write are separate statements, so a concurrent save can commit in between and
+ * both "win": one of them is lost.
+ */
+export const selectThenUpsert: SaveVariant = async (tx, [planId, key, dataJson, version]) => {
+  const [row] = await tx.query<{ version: number; data: unknown }>(
+    'select version, data from public.plan_sections where business_plan_id = $1::uuid and section_key = $2',
+    [planId, key],
+  );
+  const stored = row ? Number(row.version) : 0;
+  if (stored !== version) return { status: 'conflict', version: stored, data: row?.data ?? {} };
+  const [saved] = await tx.query(
+    `insert into public.plan_sections (business_plan_id, section_key, data)
+     values ($1::uuid, $2, $3::text::jsonb)
+     on conflict (business_plan_id, section_key) do update set data = excluded.data
+     returning *`,
+    [planId, key, dataJson],
+  );
+  return saved ? { status: 'saved', section: saved } : { status: 'not_found' };
+};
+
+/** A plain unconditional UPDATE of the row (no version check): the benchmark's baseline. */
+export const plainUpdate: SaveVariant = async (tx, [planId, key, dataJson]) => {
+  const [saved] = await tx.query(
+    `update public.plan_sections set data = $3::text::jsonb
+     where business_plan_id = $1::uuid and section_key = $2 returning *`,
+    [planId, key, dataJson],
+  );
+  return saved ? { status: 'saved', section: saved } : { status: 'not_found' };
+};
+
+/**
+ * `db` with the call of `public.save_plan_section` (from `saveSection`) replaced by `variant`;
+ * everything else (HTTP, auth, validation, the transaction as the user) stays as it is.
+ */
+export function withSaveVariant(db: Db, variant: SaveVariant): Db {
+  const wrap = (tx: Tx): Tx => ({
+    exec: (sql) => tx.exec(sql),
+    async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+      if (!sql.includes('public.save_plan_section(')) return tx.query<R>(sql, params);
+      const result = await variant(
+        tx,
+        params as readonly [string, string, string, number, string | null],
+      );
+      return [{ result } as R];
+    },
+  });
+  return {
+    asUser: (claims, fn) => db.asUser(claims, (tx) => fn(wrap(tx))),
+    asService: (fn) => db.asService(fn),
+    close: () => db.close(),
+  };
+}
