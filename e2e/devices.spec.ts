@@ -5,6 +5,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { startDeviceProxy, type DeviceProxy } from './device-proxy.ts';
 import {
+  api,
   BASE_URL,
   createPlan,
   createUser,
@@ -253,5 +254,50 @@ test('Cancel (and Escape) keeps the edits unsaved, the status conflict; Review c
   await expect(author.getByRole('alertdialog')).toBeHidden();
   await expect(review).toBeFocused();
   await expect(saveStatus(author)).toHaveAttribute('data-state', 'conflict');
+  await closeAll(a, b);
+});
+
+test('M5: long text edited on two devices merges line by line; the same line shows the overlap', async ({
+  browser,
+}) => {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const base = 'Line one\nLine two\nLine three';
+  const seeded = await api(user, `plan-sections/${KEY}`, {
+    method: 'PUT',
+    body: JSON.stringify({ planId, data: { motivation: base }, version: 0 }),
+  });
+  expect(seeded.status).toBe(200);
+  const a = await openDevice(browser, user, planId, { viaProxy: false, tabs: 1 });
+  const b = await openDevice(browser, user, planId, { viaProxy: true });
+
+  // Different lines: merged, no dialog.
+  b.proxy!.setOffline(true);
+  await b.tabs[0]!.getByLabel(MOTIVATION).fill('Line one, from B\nLine two\nLine three');
+  await a.tabs[0]!.getByLabel(MOTIVATION).fill('Line one\nLine two\nLine three, from A');
+  await expectSaved(a.tabs[0]!);
+  b.proxy!.setOffline(false);
+  const merged = 'Line one, from B\nLine two\nLine three, from A';
+  for (const tab of b.tabs) {
+    await expectSaved(tab);
+    await expect(tab.getByLabel(MOTIVATION)).toHaveValue(merged);
+  }
+  expect((await serverSection(user, planId, KEY))?.data.motivation).toBe(merged);
+  await expectNoDialog(...b.tabs);
+
+  // The same line: a conflict whose dialog shows the overlapping lines of each side.
+  await focus(a.tabs[0]!);
+  await expect(a.tabs[0]!.getByLabel(MOTIVATION)).toHaveValue(merged);
+  b.proxy!.setOffline(true);
+  await b.tabs[0]!.getByLabel(MOTIVATION).fill('Line one, from B\nLine two, B\nLine three, from A');
+  await a.tabs[0]!.getByLabel(MOTIVATION).fill('Line one, from B\nLine two, A\nLine three, from A');
+  await expectSaved(a.tabs[0]!);
+  b.proxy!.setOffline(false);
+  const overlap = b.tabs[0]!.getByRole('alertdialog').getByRole('region', {
+    name: `Overlap in ${MOTIVATION}`,
+  });
+  await expect(overlap).toContainText('Line two, A');
+  await expect(overlap).toContainText('Line two, B');
+  await expect(overlap).not.toContainText('Line one');
   await closeAll(a, b);
 });
