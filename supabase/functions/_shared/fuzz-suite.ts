@@ -1,0 +1,350 @@
+// A seeded, bounded fuzz of the plan-sections function, run on both adapters (fuzz.*.test.ts):
+// a few thousand requests made from valid saves by mutating their bodies, their encoding, their
+// headers, methods and paths. Never a 5xx; every answer is the contract's JSON; and the stored
+// sections change only on a 200, exactly as that answer says. FUZZ_SEED replays a run (the seed
+// is printed, and is in every failure message); FUZZ_COUNT changes the number of requests.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import {
+  TEST_SECRET,
+  createTestUser,
+  silentLog,
+  type TestDatabase,
+  type TestUser,
+} from '../../../server/test-support.ts';
+import { createBusinessPlansApp } from '../business-plans/app.ts';
+import { createPlanSectionsApp } from '../plan-sections/app.ts';
+import { createJwtVerifier, signAccessToken } from './auth.ts';
+import { LIMITS, SECTION_KEYS } from './schema.ts';
+
+/** mulberry32: a small, fast, seedable PRNG. */
+export function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
+  return { next, int, pick, chance: (p: number) => next() < p };
+}
+type Rng = ReturnType<typeof prng>;
+
+const WEIRD_STRINGS = [
+  '',
+  ' ',
+  'x'.repeat(1000),
+  '😀👩‍👩‍👧',
+  'مرحبا',
+  'e\u0301',
+  '\u202e',
+  "'; drop table public.plan_sections; --",
+  '../../etc/passwd',
+  '__proto__',
+  'constructor',
+  '\\u0000',
+  '{"json":"in a string"}',
+  '%00',
+  '\u2028',
+];
+
+function randomScalar(rng: Rng): unknown {
+  return rng.pick<() => unknown>([
+    () => rng.pick(WEIRD_STRINGS),
+    () => rng.int(2_000_000) - 1_000_000,
+    () => rng.next() * 1e6,
+    () => rng.pick([0, -1, 1.5, 2 ** 31, 2 ** 31 - 1, -(2 ** 31), 2 ** 53, 1e308, -0]),
+    () => rng.chance(0.5),
+    () => null,
+  ])();
+}
+
+function randomJson(rng: Rng, depth = 0): unknown {
+  if (depth > 3 || rng.chance(0.4)) return randomScalar(rng);
+  if (rng.chance(0.3)) return Array.from({ length: rng.int(4) }, () => randomJson(rng, depth + 1));
+  return Object.fromEntries(
+    Array.from({ length: rng.int(5) }, () => [
+      rng.chance(0.8) ? `k${rng.int(20)}` : rng.pick(WEIRD_STRINGS),
+      randomJson(rng, depth + 1),
+    ]),
+  );
+}
+
+function nested(depth: number): unknown {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { d: value };
+  return value;
+}
+
+interface FuzzContext {
+  planId: string;
+  otherPlanId: string;
+  version: (key: string) => number;
+}
+
+type Body = Record<string, unknown>;
+
+/** Changes a valid body in one of many ways (some still valid). */
+function mutateBody(rng: Rng, body: Body, ctx: FuzzContext): unknown {
+  const fields = ['planId', 'data', 'version', 'mutationId'];
+  switch (rng.int(12)) {
+    case 0:
+      delete body[rng.pick(fields)];
+      return body;
+    case 1:
+      body[rng.pick(fields)] = randomJson(rng);
+      return body;
+    case 2:
+      body[rng.pick(['extra', 'id', 'user_id', 'version_', 'Version', '__proto__'])] =
+        randomScalar(rng);
+      return body;
+    case 3:
+      body.planId = rng.pick([
+        ctx.otherPlanId,
+        '00000000-0000-0000-0000-000000000000',
+        ctx.planId.toUpperCase(),
+        `${ctx.planId} `,
+        "' or 1=1 --",
+        ctx.planId.slice(0, 35),
+      ]);
+      return body;
+    case 4:
+      body.data = rng.pick([
+        nested(LIMITS.maxDepth - 1 + rng.int(3)),
+        Object.fromEntries(
+          Array.from({ length: LIMITS.maxKeys - 1 + rng.int(3) }, (_, i) => [`k${i}`, i]),
+        ),
+        { long: 'y'.repeat(rng.int(200_000)) },
+        { nul: 'a\u0000b' },
+      ]);
+      return body;
+    case 5:
+      body.version = rng.pick([
+        -1,
+        1.5,
+        '1',
+        2 ** 31,
+        Number.MAX_SAFE_INTEGER,
+        null,
+        true,
+        ctx.version(String(body.key)) + 1,
+      ]);
+      return body;
+    case 6:
+      body.mutationId = rng.pick(['', 'm'.repeat(101), 7, `m-${rng.int(5)}`, null]);
+      return body;
+    case 7:
+      return [body];
+    case 8:
+      return rng.pick([null, 'string', 42, true, []]);
+    case 9:
+      body.data = rng.pick([[], 'text', 3, null, true]);
+      return body;
+    default:
+      return body; // valid
+  }
+}
+
+/** Changes the encoded body: cut, flipped, inserted or replaced bytes. */
+function mutateBytes(rng: Rng, text: string): string | Uint8Array {
+  const bytes = new TextEncoder().encode(text);
+  switch (rng.int(8)) {
+    case 0:
+      return bytes.slice(0, rng.int(bytes.length + 1));
+    case 1: {
+      const copy = bytes.slice();
+      const at = rng.int(copy.length);
+      copy[at] = (copy[at] ?? 0) ^ (1 << rng.int(8));
+      return copy;
+    }
+    case 2: {
+      const at = rng.int(text.length);
+      return (
+        text.slice(0, at) +
+        rng.pick(['\\ud800', '"', '\\', ',', '}', '\u0000', '\\u0000', 'NaN']) +
+        text.slice(at)
+      );
+    }
+    case 3:
+      return new Uint8Array(Array.from({ length: rng.int(64) }, () => rng.int(256)));
+    case 4:
+      return text.replace(
+        /"version":\d+/,
+        `"version":${rng.pick(['1e3', '-0', '0.0', '01', '1E400', '"0"'])}`,
+      );
+    case 5:
+      return `${'['.repeat(rng.int(50_000))}`;
+    default:
+      return text;
+  }
+}
+
+export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount: number) {
+  const count = Number(process.env.FUZZ_COUNT ?? defaultCount);
+  const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  let env: TestDatabase;
+  let alice: TestUser;
+  let bob: TestUser;
+  let sections: ReturnType<typeof createPlanSectionsApp>;
+  let planId: string;
+  let otherPlanId: string;
+
+  beforeAll(async () => {
+    env = await open();
+    const deps = { db: env.db, verifyToken: createJwtVerifier(TEST_SECRET), log: silentLog };
+    sections = createPlanSectionsApp(deps);
+    const plans = createBusinessPlansApp(deps);
+    alice = await createTestUser(env.db);
+    bob = await createTestUser(env.db);
+    const newPlan = async (user: TestUser) => {
+      const res = await plans.request('/business-plans', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Fuzz' }),
+      });
+      return ((await res.json()) as { data: { id: string } }).data.id;
+    };
+    planId = await newPlan(alice);
+    otherPlanId = await newPlan(bob);
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  type Row = {
+    id: string;
+    business_plan_id: string;
+    section_key: string;
+    version: number;
+    data: unknown;
+  };
+  const snapshot = async () => {
+    const rows = await env.db.asService((tx) =>
+      tx.query<Row>(
+        'select id, business_plan_id, section_key, version, data from public.plan_sections order by id',
+      ),
+    );
+    return new Map(rows.map((row) => [row.id, { ...row, version: Number(row.version) }]));
+  };
+
+  it(`answers ${count} mutated requests without a 5xx, changing data only on a 200`, async () => {
+    console.log(`fuzz: seed ${seed} (FUZZ_SEED=${seed} FUZZ_COUNT=${count} replays this run)`);
+    const rng = prng(seed);
+    const now = Math.floor(Date.now() / 1000);
+    const tokens = [
+      alice.token,
+      alice.token,
+      alice.token,
+      bob.token,
+      'garbage',
+      '',
+      await signAccessToken(TEST_SECRET, { sub: alice.id, now: now - 7200 }),
+      await new SignJWT({ role: 'authenticated', sub: alice.id })
+        .setProtectedHeader({ alg: 'HS384' })
+        .setExpirationTime(now + 600)
+        .sign(new TextEncoder().encode(TEST_SECRET)),
+    ];
+    const versions = new Map<string, number>();
+    const ctx: FuzzContext = { planId, otherPlanId, version: (key) => versions.get(key) ?? 0 };
+    let before = await snapshot();
+    const statuses = new Map<number, number>();
+
+    for (let i = 0; i < count; i++) {
+      const key = rng.chance(0.9)
+        ? rng.pick(SECTION_KEYS)
+        : rng.pick(['section-six', 'SECTION-ONE', '..%2f', '%00', 'a'.repeat(300), '']);
+      const method = rng.chance(0.85) ? 'PUT' : rng.pick(['GET', 'POST', 'PATCH', 'DELETE', 'GET']);
+      const body: Body = {
+        planId,
+        data: randomJson(rng, 1) ?? {},
+        version: rng.chance(0.8) ? ctx.version(key) : rng.int(5),
+      };
+      if (typeof body.data !== 'object' || body.data === null || Array.isArray(body.data))
+        body.data = { value: body.data };
+      if (rng.chance(0.3)) body.mutationId = `m-${rng.int(5)}`;
+      const mutated = rng.chance(0.6) ? mutateBody(rng, { ...body, key }, ctx) : { ...body, key };
+      if (mutated && typeof mutated === 'object' && !Array.isArray(mutated))
+        delete (mutated as Body).key;
+      let payload: string | Uint8Array = JSON.stringify(mutated) ?? '';
+      if (rng.chance(0.15)) payload = mutateBytes(rng, payload);
+      const headers: Record<string, string> = {};
+      const token = rng.chance(0.85) ? alice.token : rng.pick(tokens);
+      if (rng.chance(0.97)) headers.authorization = `Bearer ${token}`;
+      else
+        headers.authorization = rng.pick([
+          'Basic abc',
+          'Bearer',
+          `bearer  ${alice.token}`,
+          alice.token,
+        ]);
+      headers['content-type'] = rng.chance(0.9)
+        ? 'application/json'
+        : rng.pick([
+            'text/plain',
+            'application/json; charset=latin1',
+            'application/jsonx',
+            '',
+            '*/*',
+          ]);
+      if (rng.chance(0.05)) headers['if-none-match'] = rng.pick(['*', 'W/"x"', '"', ',,,']);
+      const query =
+        method === 'PUT' ? '' : `?planId=${rng.chance(0.8) ? planId : rng.pick(WEIRD_STRINGS)}`;
+      const path = `/plan-sections${key === '' ? '' : `/${key}`}${query}`;
+      const hasBody = method !== 'GET';
+      const where = () =>
+        `seed ${seed}, request ${i}: ${method} ${path} ${JSON.stringify(headers).slice(0, 300)} ${
+          typeof payload === 'string' ? payload.slice(0, 300) : `<${payload.length} bytes>`
+        }`;
+
+      let res: Response;
+      try {
+        res = await sections.request(path, {
+          method,
+          headers,
+          body: hasBody && payload.length ? (payload as BodyInit) : undefined,
+        });
+      } catch (error) {
+        throw new Error(`the app threw (${String(error)}) at ${where()}`);
+      }
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const text = await res.text();
+      expect(res.status, where()).toBeLessThan(500);
+      let json: Record<string, unknown> = {};
+      if (res.status !== 304) {
+        expect(() => (json = JSON.parse(text) as Record<string, unknown>), where()).not.toThrow();
+        expect(typeof json.success, where()).toBe('boolean');
+        if (!json.success) {
+          expect(typeof json.error, where()).toBe('string');
+          expect(typeof json.message, where()).toBe('string');
+        }
+      }
+
+      const after = await snapshot();
+      const expected = new Map(before);
+      if (res.status === 200 && method === 'PUT') {
+        const saved = json.data as Row;
+        expected.set(saved.id, {
+          id: saved.id,
+          business_plan_id: saved.business_plan_id,
+          section_key: saved.section_key,
+          version: saved.version,
+          data: saved.data,
+        });
+        if (saved.business_plan_id === planId) versions.set(saved.section_key, saved.version);
+      }
+      const byId = (a: Row, b: Row) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      expect([...after.values()].sort(byId), where()).toEqual([...expected.values()].sort(byId));
+      before = after;
+    }
+    console.log(
+      `fuzz: ${count} requests, answers ${[...statuses.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([status, n]) => `${status}×${n}`)
+        .join(' ')}`,
+    );
+    expect(statuses.get(200) ?? 0, 'some saves went through').toBeGreaterThan(count / 20);
+  });
+}
