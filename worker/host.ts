@@ -787,6 +787,9 @@ export class SyncHost {
     if (!parsed.success) return badMessage('freshen', parsed.error);
     if (ctx.tabId === null) return notConnected();
     if (!this.isReady) await this.ready;
+    const { kind } = parsed.data;
+    if (kind === 'focus' || (kind === 'visibility' && parsed.data.visible))
+      void this.dispatch({ type: 'tab-active', tab: ctx.tabId });
     this.freshener?.signal(ctx.tabId, parsed.data);
     return ok(null);
   }

@@ -123,6 +123,25 @@ describe('a newer server copy found by a refetch (F4)', () => {
     expect(of(view, 'view').at(-1)?.view.conflict?.authorTab).toBe('A');
   });
 
+  it('M8: the tab that gained focus last gets the dialog, even without typing there', () => {
+    const { effects } = run(
+      ready(['A', 'B'], 1, { motivation: 'base' }),
+      edit('B', { motivation: 'mine' }),
+      { type: 'tab-active', tab: 'A' },
+      remote(2, { motivation: 'theirs' }),
+    );
+    expect(of(effects, 'view').at(-1)?.view.conflict?.authorTab).toBe('A');
+    // Focus during a conflict doesn't move a dialog that is already open.
+    const { state } = run(
+      ready(['A', 'B'], 1, { motivation: 'base' }),
+      edit('B', { motivation: 'mine' }),
+      remote(2, { motivation: 'theirs' }),
+    );
+    const moved = run(state, { type: 'tab-active', tab: 'A' });
+    expect(moved.effects).toEqual([]);
+    expect(sec(moved.state).author).toBe('B');
+  });
+
   it('M5: long text edited in different places merges line by line', () => {
     const base = 'Line one\nLine two\nLine three';
     const { effects } = run(

@@ -504,6 +504,14 @@ export function step(state: EngineState, input: Input): StepResult {
       break;
     }
 
+    case 'tab-active': {
+      // M8: a later conflict's dialog opens where the author is; an open conflict stays put.
+      for (const s of Object.values(st.sections))
+        if (s.tabs.includes(input.tab) && !s.conflict && s.author !== input.tab)
+          st.set({ ...s, author: input.tab });
+      break;
+    }
+
     case 'remote': {
       const s = st.get(input.id);
       // F4: a load or a save in flight brings its own, newer answer; older copies change nothing.

@@ -156,6 +156,8 @@ export type Input =
   | { type: 'resolve'; id: SectionId; choice: ResolveChoice }
   /** A refetch (poll, focus, Realtime) found this server copy (F4, M1–M7). */
   | { type: 'remote'; id: SectionId; section: ServerCopy }
+  /** The tab gained focus or became visible: the author works there now (M8). */
+  | { type: 'tab-active'; tab: string }
   | { type: 'restore'; sections: readonly RestoredSection[] }
   /** The device is back online (a tab's or the worker's `online` event): retry now (R10). */
   | { type: 'online' }
