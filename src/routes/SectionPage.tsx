@@ -83,7 +83,13 @@ function SectionEditor({
   // The conflict (by server version) the author dismissed with Cancel; a newer one opens again.
   const [dismissed, setDismissed] = useState<number | null>(null);
   // The conflict this tab asked to see with Review conflict (it isn't the author's tab, or Cancel).
-  const [reviewing, setReviewing] = useState<number | null>(null);
+  // It stays open while the other device saves again, until Cancel or the conflict is gone.
+  const [reviewing, setReviewing] = useState(false);
+  const [inConflict, setInConflict] = useState(false);
+  if (inConflict !== (state.conflict !== null)) {
+    setInConflict(state.conflict !== null);
+    if (state.conflict === null) setReviewing(false);
+  }
   const [resolving, setResolving] = useState(false);
 
   useEffect(() => {
@@ -100,12 +106,12 @@ function SectionEditor({
     };
   }, [client, planId, sectionKey, store]);
 
-  // M8: the dialog opens by itself only in the tab the author typed in; other tabs offer it.
+  // M8: the dialog opens by itself only in the tab the author typed in or focused last; other
+  // tabs offer it.
   const conflict = state.conflict;
   const authorHere = !conflict?.authorTab || conflict.authorTab === client?.tabId;
   const dialogOpen =
-    conflict !== null &&
-    (reviewing === conflict.serverVersion || (authorHere && dismissed !== conflict.serverVersion));
+    conflict !== null && (reviewing || (authorHere && dismissed !== conflict.serverVersion));
 
   useEffect(() => {
     if (!client) return;
@@ -165,7 +171,7 @@ function SectionEditor({
         )}
         {/* Stays while the dialog is open, so focus can return to it. */}
         {state.status === SAVE_STATUS.conflict && conflict && (
-          <button type="button" onClick={() => setReviewing(conflict.serverVersion)}>
+          <button type="button" onClick={() => setReviewing(true)}>
             Review conflict
           </button>
         )}
@@ -217,7 +223,7 @@ function SectionEditor({
             onOverwrite={() => void resolve('overwrite')}
             onCancel={() => {
               setDismissed(state.conflict?.serverVersion ?? null);
-              setReviewing(null);
+              setReviewing(false);
             }}
           />
         )}
