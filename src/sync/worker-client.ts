@@ -1,11 +1,8 @@
 // The tab's side of the single writer: connects to the SharedWorker, proves the tab is alive with
 // a Web Lock, routes worker events into the section stores, and never lets a call hang.
-import * as Comlink from 'comlink';
 import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
 import {
-  PROTOCOL_VERSION,
   tabLockName,
-  WORKER_CODES,
   type FreshnessSignal,
   type ResolveChoice,
   type SectionView,
@@ -14,39 +11,14 @@ import {
   type WorkerSessionApi,
 } from '../../worker/protocol.ts';
 import { getSectionStore } from '../stores/section-store.ts';
+import { supabase } from '../supabase-client.ts';
+import { Connection } from './connection.ts';
+import { chooseTransport, exposeTestHooks, testHooksWanted } from './transports.ts';
 
-/** A call to the worker that hasn't answered by then is reported instead of left pending. */
-export const CALL_TIMEOUT_MS = 10_000;
+// Every call answers as data within CALL_TIMEOUT_MS: the Connection times each one out.
+export { CALL_TIMEOUT_MS } from './connection.ts';
 
 const tabId = crypto.randomUUID();
-
-function withTimeout<T>(promise: Promise<WorkerResult<T>>, what: string): Promise<WorkerResult<T>> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(
-      () =>
-        resolve({
-          ok: false,
-          code: WORKER_CODES.TIMEOUT,
-          message: `The sync worker did not answer "${what}" within ${CALL_TIMEOUT_MS / 1000} s. Reload the page; your edits are kept on this device.`,
-        }),
-      CALL_TIMEOUT_MS,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        resolve({
-          ok: false,
-          code: WORKER_CODES.WORKER_FAILED,
-          message: `The sync worker failed on "${what}": ${String(error)}. Reload the page.`,
-        });
-      },
-    );
-  });
-}
 
 export interface SyncClient {
   tabId: string;
@@ -79,7 +51,20 @@ function onEvent(event: TabEvent): void {
     case 'reload':
       for (const listener of reloadListeners) listener(event.reason);
       break;
+    case 'refresh-session':
+      void refreshSession();
+      break;
   }
+}
+
+let current: Connection | null = null;
+
+/** R11: the worker got a 401: renew the session once; the new token reaches it via setAuth. */
+async function refreshSession(): Promise<void> {
+  const { data, error } = await supabase.auth.refreshSession();
+  const token = data.session?.access_token ?? null;
+  if (error || !token) await current?.call('refreshFailed');
+  else await current?.call('setAuth', token);
 }
 
 const reloadListeners = new Set<(reason: string) => void>();
@@ -100,14 +85,8 @@ async function connect(
   functionsUrl: string,
   accessToken: string | null,
 ): Promise<WorkerResult<SyncClient>> {
-  if (typeof SharedWorker === 'undefined') {
-    return {
-      ok: false,
-      code: WORKER_CODES.WORKER_FAILED,
-      message:
-        'This browser has no SharedWorker, which this editor needs to keep tabs in step. Use a current Chrome, Edge or Firefox on a computer.',
-    };
-  }
+  const transport = chooseTransport(tabId);
+  if (!transport.ok) return transport;
   // The worker waits for this lock to notice that the tab closed or crashed.
   await new Promise<void>((held) => {
     void navigator.locks.request(tabLockName(tabId), () => {
@@ -115,32 +94,33 @@ async function connect(
       return new Promise<never>(() => {});
     });
   });
-  const worker = new SharedWorker(new URL('../../worker/shared-worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'mpfs-sync',
-    // Lets the worker finish saving after the last tab closes; every tab must pass the same value.
-    extendedLifetime: true,
-  } as WorkerOptions);
-  const api = Comlink.wrap<WorkerSessionApi>(worker.port);
-  const hello = await withTimeout(
-    api.hello(
-      { protocolVersion: PROTOCOL_VERSION, tabId, functionsUrl, accessToken },
-      Comlink.proxy(onEvent),
-    ),
-    'hello',
+  // Survives the worker: reconnects, says hello again and retries what was under way.
+  const connection = new Connection(
+    transport.value,
+    { tabId, functionsUrl, ...(testHooksWanted() ? { testHooks: true } : {}) },
+    onEvent,
+    accessToken,
   );
+  const hello = await connection.connect();
   if (!hello.ok) return hello;
+  current = connection;
+  const api = new Proxy({} as Omit<WorkerSessionApi, 'hello'>, {
+    get:
+      (_target, name: keyof Omit<WorkerSessionApi, 'hello'>) =>
+      (...args: never[]) =>
+        (connection.call as (n: string, ...a: unknown[]) => Promise<unknown>)(name, ...args),
+  });
 
   const client: SyncClient = {
     tabId,
-    open: (planId, sectionKey) => withTimeout(api.open(planId, sectionKey), 'open'),
-    close: (planId, sectionKey) => withTimeout(api.close(planId, sectionKey), 'close'),
-    edit: (planId, sectionKey, fields) => withTimeout(api.edit(planId, sectionKey, fields), 'edit'),
+    open: (planId, sectionKey) => api.open(planId, sectionKey),
+    close: (planId, sectionKey) => api.close(planId, sectionKey),
+    edit: (planId, sectionKey, fields) => api.edit(planId, sectionKey, fields),
     resolveConflict: (planId, sectionKey, choice) =>
-      withTimeout(api.resolveConflict(planId, sectionKey, choice), 'resolve'),
-    setAuth: (token) => withTimeout(api.setAuth(token), 'setAuth'),
-    flush: () => withTimeout(api.flush(), 'flush'),
-    freshen: (signal) => withTimeout(api.freshen(signal), 'freshen'),
+      api.resolveConflict(planId, sectionKey, choice),
+    setAuth: (token) => api.setAuth(token),
+    flush: () => api.flush(),
+    freshen: (signal) => api.freshen(signal),
   };
   // F2, F3: the worker refetches when a tab shows up or gains focus, and polls while one is visible.
   const visibility = () =>
@@ -149,6 +129,29 @@ async function connect(
   document.addEventListener('visibilitychange', visibility);
   window.addEventListener('focus', () => void client.freshen({ kind: 'focus' }));
   window.addEventListener('online', () => void client.freshen({ kind: 'online' }));
+  // A new worker (the old one died or was replaced) knows nothing of this tab's sections yet.
+  const opened = new Map<string, { planId: string; sectionKey: SectionKey }>();
+  const { open, close } = client;
+  client.open = async (planId, sectionKey) => {
+    opened.set(`${planId}/${sectionKey}`, { planId, sectionKey });
+    return open(planId, sectionKey);
+  };
+  client.close = async (planId, sectionKey) => {
+    opened.delete(`${planId}/${sectionKey}`);
+    return close(planId, sectionKey);
+  };
+  connection.onReconnect(async (session) => {
+    visibility();
+    await Promise.all(
+      [...opened.values()].map(async ({ planId, sectionKey }) => {
+        const result = await session.open(planId, sectionKey);
+        if (result.ok) getSectionStore(planId, sectionKey).view(result.value, 0);
+      }),
+    );
+  });
+  // R10: the network is back: the worker retries at once instead of waiting for its timer.
+  window.addEventListener('online', () => void connection.call('online'));
+  if (testHooksWanted()) exposeTestHooks(connection);
   // Leaving the page: save now rather than after the debounce.
   const flushOnHide = () => void client.flush();
   window.addEventListener('pagehide', flushOnHide);

@@ -31,3 +31,8 @@ export class WebLocksLiveness implements Liveness {
     return () => controller.abort();
   }
 }
+
+/** Runs `task` holding the exclusive Web Lock `name` (R19: one writer per user at a time). */
+export function withWebLock<T>(locks: LockManager, name: string, task: () => Promise<T>) {
+  return locks.request(name, task) as Promise<T>;
+}

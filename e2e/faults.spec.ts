@@ -1,0 +1,99 @@
+// Every way a save can fail, on one device behind its own fault proxy (docs/durability.md):
+// the edit stays on the device (saved-locally or error), and lands once the failure is over.
+import { RETRY_BASE_MS, RETRY_MAX_MS } from '../worker/engine/constants.ts';
+import { FIELD, onDevice } from './durability-fixtures.ts';
+import { expect, expectSaved, saveStatus, serverSection, test } from './fixtures.ts';
+
+test(
+  'offline → saved-locally → online → saved',
+  onDevice(async ({ page, proxy, user, planId }) => {
+    proxy.setOffline(true);
+    await page.getByLabel(FIELD).fill('typed offline');
+    await expect(saveStatus(page)).toHaveAttribute('data-state', 'saved-locally');
+    proxy.setOffline(false);
+    // The contract: the status follows the network coming back within 2 s.
+    await expectSaved(page, 2_500);
+    expect((await serverSection(user, planId, 'section-one'))?.data.motivation).toBe(
+      'typed offline',
+    );
+  }),
+);
+
+test(
+  'a server failing with 500 is retried on the backoff schedule, then saved',
+  onDevice(async ({ page, proxy, user, planId }) => {
+    proxy.fail({ status: 500, count: 3 });
+    await page.getByLabel(FIELD).fill('despite the 500s');
+    await expect(saveStatus(page)).toHaveAttribute('data-state', 'saved-locally');
+    await expectSaved(page);
+    const saves = proxy.saves();
+    expect(saves.map((s) => s.status)).toEqual([500, 500, 500, 200]);
+    // Attempt n waits between half and all of min(RETRY_MAX_MS, RETRY_BASE_MS·2^(n−1)) (R10).
+    for (let n = 1; n < saves.length; n++) {
+      const waited = saves[n]!.at - saves[n - 1]!.at;
+      const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (n - 1));
+      expect(waited).toBeGreaterThanOrEqual(ceiling / 2 - 20);
+      expect(waited).toBeLessThan(ceiling + 400);
+    }
+    expect((await serverSection(user, planId, 'section-one'))?.version).toBe(1);
+  }),
+);
+
+test(
+  'a 429 is retried no sooner than its Retry-After',
+  onDevice(async ({ page, proxy }) => {
+    proxy.fail({ status: 429, count: 1, retryAfter: 1 });
+    await page.getByLabel(FIELD).fill('slowly');
+    await expectSaved(page);
+    const [first, second] = proxy.saves();
+    expect(first?.status).toBe(429);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_000);
+  }),
+);
+
+test(
+  'an expired session is refreshed once and the edit saved',
+  onDevice(async ({ page, proxy }) => {
+    proxy.fail({ status: 401, count: 1, message: 'The access token has expired.' });
+    await page.getByLabel(FIELD).fill('after a refresh');
+    await expectSaved(page);
+    expect(proxy.saves().map((s) => s.status)).toEqual([401, 200]);
+    const tokens = proxy.attempts.filter((a) => a.method === 'PUT').length;
+    expect(tokens).toBe(2);
+  }),
+);
+
+test(
+  'a session that stays refused shows "sign in again", keeps the edit, and signing in saves it',
+  onDevice(async ({ page, proxy, user, planId, context }) => {
+    proxy.fail({ status: 401, count: 2, message: 'The access token has expired.' });
+    await page.getByLabel(FIELD).fill('kept while signed out');
+    await expect(saveStatus(page)).toHaveAttribute('data-state', 'error');
+    await expect(saveStatus(page)).toContainText('sign in again');
+    await expect(page.getByLabel(FIELD)).toHaveValue('kept while signed out');
+    // Signing in again (another tab) gives the worker a new token: the kept edit is saved.
+    const login = await context.newPage();
+    await login.goto('/login');
+    await login.getByLabel('Email').fill(user.email);
+    await login.getByLabel('Password').fill(user.password);
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await expectSaved(page);
+    expect((await serverSection(user, planId, 'section-one'))?.data.motivation).toBe(
+      'kept while signed out',
+    );
+  }),
+);
+
+test(
+  'a refusal retrying cannot fix shows the server message and keeps the edit',
+  onDevice(async ({ page, proxy }) => {
+    proxy.fail({ status: 422, count: 1, message: 'The plan is archived; restore it to edit.' });
+    await page.getByLabel(FIELD).fill('refused');
+    await expect(saveStatus(page)).toHaveAttribute('data-state', 'error');
+    await expect(saveStatus(page)).toContainText('The plan is archived; restore it to edit.');
+    await expect(page.getByLabel(FIELD)).toHaveValue('refused');
+    // R11: the next edit tries again.
+    await page.getByLabel(FIELD).fill('refused, then accepted');
+    await expectSaved(page);
+  }),
+);

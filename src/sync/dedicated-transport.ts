@@ -1,0 +1,51 @@
+// The fallback transport where there is no SharedWorker: the tab holding the Web Lock
+// `mpfs-leader` runs the engine in a dedicated worker; the others reach it over BroadcastChannel.
+// When the leader tab goes, its worker dies with it, the next tab in the lock's queue leads, and
+// every tab's Connection says hello again (nothing acknowledged is lost: it is in IndexedDB).
+import * as Comlink from 'comlink';
+import { BUS_NAME, busSession } from '../../worker/adapters/broadcast-bus.ts';
+import type { WorkerSessionApi } from '../../worker/protocol.ts';
+import type { Transport } from './connection.ts';
+import { workerGone } from './shared-transport.ts';
+
+export const LEADER_LOCK = 'mpfs-leader';
+
+let leader: Worker | null = null;
+let campaigning: Promise<void> | null = null;
+
+/** Queues for the leader lock once; holds it for the tab's life once granted. */
+function campaign(): Promise<void> {
+  campaigning ??= new Promise<void>((elected) => {
+    void navigator.locks.request(LEADER_LOCK, () => {
+      leader = new Worker(new URL('../../worker/dedicated-worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'mpfs-sync',
+      });
+      elected();
+      return new Promise<never>(() => {});
+    });
+  });
+  return campaigning;
+}
+
+export function dedicatedTransport(tabId: string): Transport {
+  return {
+    // Followers ask over the bus, where nobody may answer while a new leader starts.
+    helloTimeoutMs: 1_000,
+    async open(onEvent) {
+      // A free lock is granted within milliseconds: wait that long before settling for the bus.
+      await Promise.race([campaign(), new Promise((resolve) => setTimeout(resolve, 50))]);
+      if (leader) {
+        const session = Comlink.wrap<WorkerSessionApi>(leader);
+        return {
+          session: session as unknown as WorkerSessionApi,
+          listener: Comlink.proxy(onEvent),
+          dispose: () => session[Comlink.releaseProxy](),
+        };
+      }
+      const bus = busSession(new BroadcastChannel(BUS_NAME), tabId, onEvent);
+      return { session: bus.session, listener: onEvent, dispose: bus.dispose };
+    },
+    watch: workerGone,
+  };
+}

@@ -1,0 +1,47 @@
+// The host with the browser's adapters, for both entries: the SharedWorker and the dedicated
+// worker of the no-SharedWorker fallback (one engine, two transports).
+import { realClock } from './adapters/clock.ts';
+import { FetchApi } from './adapters/fetch-api.ts';
+import { FetchFeed } from './adapters/fetch-feed.ts';
+import { IdbStore } from './adapters/idb-store.ts';
+import { comlinkTabLink } from './adapters/tab-link.ts';
+import { WebLocksLiveness, withWebLock } from './adapters/web-locks.ts';
+import { SyncHost } from './host.ts';
+import type { OutboxRecord, SnapshotRecord, Store, StoreOp } from './ports.ts';
+
+const log = (message: string, detail?: unknown) => console.warn(`[mpfs-sync] ${message}`, detail);
+
+/** The store opens asynchronously; the host needs one at once, so calls wait for the opening. */
+function lazyStore(opening: Promise<Store>): Store {
+  return {
+    apply: async (ops: readonly StoreOp[]) => (await opening).apply(ops),
+    getSnapshot: async (id: string): Promise<SnapshotRecord | undefined> =>
+      (await opening).getSnapshot(id),
+    getOutbox: async (id: string): Promise<OutboxRecord | undefined> =>
+      (await opening).getOutbox(id),
+    restoreAll: async () => (await opening).restoreAll(),
+  };
+}
+
+/** `scope` is the worker's global: its `online` event retries at once (R10), close() ends it. */
+export function createBrowserHost(
+  scope: Pick<WorkerGlobalScope, 'addEventListener'> & { close(): void },
+): SyncHost {
+  const host = new SyncHost({
+    api: new FetchApi(),
+    feed: new FetchFeed(),
+    store: lazyStore(
+      IdbStore.open({
+        onInvalid: (record, problem) => log('skipped a damaged record', { record, problem }),
+      }),
+    ),
+    clock: realClock,
+    liveness: new WebLocksLiveness(navigator.locks),
+    linkFor: comlinkTabLink,
+    writerLock: (name, save) => withWebLock(navigator.locks, name, save),
+    terminate: () => scope.close(),
+    log,
+  });
+  scope.addEventListener('online', () => host.online());
+  return host;
+}
