@@ -32,8 +32,11 @@ export interface FreshenerOptions {
   credentials(): Credentials | null;
   /** Plans with a section open in a tab. */
   openPlans(): string[];
-  /** A fetched plan's sections: the host turns newer ones into engine `remote` inputs. */
-  onSections(planId: string, sections: PlanSection[]): void;
+  /**
+   * A fetched plan's sections: the host turns newer ones into engine `remote` inputs. False: one
+   * could not be taken yet (still loading), so the next fetch must not be conditional.
+   */
+  onSections(planId: string, sections: PlanSection[]): boolean;
   track(task: Promise<unknown>): void;
 }
 
@@ -108,9 +111,9 @@ export class Freshener {
         .listSections(auth, planId, etag)
         .catch((error: unknown): FeedOutcome => ({ kind: 'failed', message: String(error) }));
       if (outcome.kind === 'changed') {
-        // F4: the sections reach the engine before the ETag is kept.
-        if (!this.stopped) this.options.onSections(planId, outcome.sections);
-        result = { kind: 'changed', etag: outcome.etag };
+        // F4: the ETag is kept only once every open section of the answer reached the engine.
+        const absorbed = !this.stopped && this.options.onSections(planId, outcome.sections);
+        result = { kind: 'changed', etag: absorbed ? outcome.etag : null };
       } else result = outcome.kind === 'not-modified' ? outcome : { kind: 'failed' };
     }
     this.run({ type: 'fetched', planId, fetchId, result });

@@ -148,6 +148,26 @@ describe('host: freshness', () => {
     expect(api.get(PLAN, KEY)?.data).toEqual({ motivation: 'mine' });
   });
 
+  it('F4: an answer meeting a section still loading keeps no ETag, so the next fetch is full', async () => {
+    const { api, feed, host } = world();
+    const a = await openTab(host, 'A');
+    await host.idle();
+    api.writeAsOtherDevice(PLAN, 'section-two', { businessName: 'Bakery' });
+    api.pause(); // section-two's load waits; its answer may be older than the feed's
+    const opening = a.session.open(PLAN, 'section-two');
+    await a.session.freshen({ kind: 'focus' });
+    await vi.waitFor(() => expect(feed.requests.at(-1)?.answer).toBe('changed'));
+    api.resume();
+    await opening;
+    await host.idle();
+    await a.session.freshen({ kind: 'focus' });
+    await host.idle();
+    expect(feed.requests.at(-1)).toMatchObject({ etag: null, answer: 'changed' });
+    await a.session.freshen({ kind: 'focus' });
+    await host.idle();
+    expect(feed.requests.at(-1)?.answer).toBe('not-modified');
+  });
+
   it('F1: closing the last tab of a plan stops the poll', async () => {
     const { feed, host } = world();
     const a = await openTab(host, 'A');

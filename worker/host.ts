@@ -204,17 +204,24 @@ export class SyncHost {
       });
   }
 
-  /** F4: every fetched section this worker has open goes to the engine, which decides. */
-  private remoteSections(planId: string, sections: readonly PlanSection[]): void {
+  /**
+   * F4: every fetched section this worker has open goes to the engine, which decides. False when
+   * one was still loading (its load may be older than this answer): the ETag must not be kept.
+   */
+  private remoteSections(planId: string, sections: readonly PlanSection[]): boolean {
+    let absorbed = true;
     for (const section of sections) {
       const id = sectionId(planId, section.section_key);
-      if (section.business_plan_id !== planId || !this.state.sections[id]) continue;
+      const s = this.state.sections[id];
+      if (section.business_plan_id !== planId || !s) continue;
+      if (s.phase === 'loading') absorbed = false;
       void this.dispatch({
         type: 'remote',
         id,
         section: { version: section.version, data: section.data },
       });
     }
+    return absorbed;
   }
 
   /** A new tab connection: expose the result through Comlink (one per MessagePort). */
