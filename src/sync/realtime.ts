@@ -6,6 +6,11 @@ import { supabase } from '../supabase-client.ts';
 
 /** Only a build pointed at a Supabase project has Realtime. */
 export const REALTIME_AVAILABLE = Boolean(import.meta.env.VITE_SUPABASE_URL);
+/**
+ * A subscription to a table outside the `supabase_realtime` publication is SUBSCRIBED yet silent,
+ * so the poll is stretched only when the build says the publication has `plan_sections`.
+ */
+const REALTIME_TRUSTED = import.meta.env.VITE_REALTIME_PLAN_SECTIONS === '1';
 
 /** Subscribes to the plan's section rows while the editor shows one of them. Returns a stop. */
 export function watchPlan(client: SyncClient, planId: string): () => void {
@@ -24,7 +29,8 @@ export function watchPlan(client: SyncClient, planId: string): () => void {
     )
     .subscribe((status) => {
       // F5: a live subscription stretches the poll; anything else falls back to it.
-      void client.freshen({ kind: 'realtime', planId, live: status === 'SUBSCRIBED' });
+      if (REALTIME_TRUSTED)
+        void client.freshen({ kind: 'realtime', planId, live: status === 'SUBSCRIBED' });
     });
   return () => {
     void client.freshen({ kind: 'realtime', planId, live: false });
