@@ -91,6 +91,45 @@ describe('createServerApp', () => {
     expect(lines.join('\n')).not.toContain(user.token);
   });
 
+  it('honors LOG_LEVEL: warn prints only 5xx request lines, error too; debug and info print all', async () => {
+    const user = await createTestUser(env.db);
+    const requests = async (logLevel: 'debug' | 'info' | 'warn' | 'error') => {
+      const printed: string[] = [];
+      const app = createServerApp({
+        db: env.db,
+        jwtSecret: TEST_SECRET,
+        testHooks: true,
+        logLevel,
+        log: (line) => void printed.push(line),
+      });
+      await app.request('/health'); // 200
+      await app.request('/functions/v1/business-plans'); // 401
+      await app.request('/functions/v1/nothing', {
+        headers: { authorization: `Bearer ${user.token}` },
+      }); // 404
+      await app.request('/__test/faults', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 503, count: 1 }),
+      }); // 200
+      await app.request('/functions/v1/business-plans', {
+        headers: { authorization: `Bearer ${user.token}` },
+      }); // 503, injected
+      return printed;
+    };
+    const all = await requests('info');
+    expect(all).toHaveLength(5);
+    expect(all[4]).toMatch(
+      new RegExp(`^GET /functions/v1/business-plans 503 \\d+ms user=${user.id} fault=status$`),
+    );
+    expect(await requests('debug')).toHaveLength(5);
+    for (const level of ['warn', 'error'] as const) {
+      const printed = await requests(level);
+      expect(printed, level).toHaveLength(1);
+      expect(printed[0]).toMatch(/^GET \/functions\/v1\/business-plans 503 /);
+    }
+  });
+
   it('serves static files, with index.html for app routes and 404 for missing assets', async () => {
     const app = makeApp();
     const index = await app.request('/');

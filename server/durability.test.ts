@@ -13,13 +13,14 @@ afterAll(() => {
 });
 
 const KEYS = ['section-one', 'section-two', 'section-three'] as const;
-const CYCLES = 3;
+// Three kill -9s, then a SIGTERM in the middle of the same stream of saves.
+const SIGNALS = ['SIGKILL', 'SIGKILL', 'SIGKILL', 'SIGTERM'] as const;
 
 async function json<T>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
-it('keeps every acknowledged save across kill -9, three times over', async () => {
+it('keeps every acknowledged save across kill -9 (three times) and a SIGTERM mid-stream', async () => {
   const dataDir = path.join(root, 'data');
   let server: ServerProcess = await startServer({ DATA_DIR: dataDir });
   const signup = await fetch(`${server.url}/auth/v1/signup`, {
@@ -38,7 +39,8 @@ it('keeps every acknowledged save across kill -9, three times over', async () =>
   // The version each section was last acknowledged at (200), across all cycles.
   const acked = new Map<string, number>(KEYS.map((key) => [key, 0]));
 
-  for (let cycle = 1; cycle <= CYCLES; cycle++) {
+  for (const [index, signal] of SIGNALS.entries()) {
+    const cycle = index + 1;
     const base = server.url;
     let stop = false;
     const writers = KEYS.map(async (key) => {
@@ -61,10 +63,15 @@ it('keeps every acknowledged save across kill -9, three times over', async () =>
       }
     });
     await new Promise((resolve) => setTimeout(resolve, 400 + cycle * 300));
-    server.child.kill('SIGKILL');
+    server.child.kill(signal);
     stop = true;
     await Promise.all(writers);
-    await server.exited;
+    const code = await server.exited;
+    if (signal === 'SIGTERM') {
+      // A clean stop: exit 0, "Stopped.", the folder's lock released.
+      expect(code, server.output()).toBe(0);
+      expect(server.output()).toContain('Stopped.');
+    }
 
     server = await startServer({ DATA_DIR: dataDir });
     const list = await fetch(`${server.url}/functions/v1/plan-sections?planId=${planId}`, {
@@ -86,7 +93,7 @@ it('keeps every acknowledged save across kill -9, three times over', async () =>
       acked.set(key, stored?.version ?? 0);
     }
     console.log(
-      `kill -9 #${cycle}: acknowledged versions ${KEYS.map((k) => acked.get(k)).join(', ')} all present after restart`,
+      `${signal} #${cycle}: acknowledged versions ${KEYS.map((k) => acked.get(k)).join(', ')} all present after restart`,
     );
   }
   server.child.kill('SIGTERM');

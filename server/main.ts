@@ -16,6 +16,9 @@ import { firstLine } from './pgdata.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** How long a stop waits for requests in progress before closing their connections. */
+const STOP_GRACE_MS = 5_000;
+
 // Output piped into a program that stopped reading (e.g. `| head`) must not stop the server.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
@@ -128,12 +131,17 @@ async function main() {
     }
     stopping = true;
     console.log(`${signal}: stopping…`);
+    // Take no new requests, let the ones in progress answer (up to 5 s), then close the database.
     await Promise.all(
       bound.servers.map(
         (server) =>
           new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
+            const force = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+            server.close(() => {
+              clearTimeout(force);
+              resolve();
+            });
+            server.closeIdleConnections();
           }),
       ),
     );
