@@ -2,8 +2,10 @@
 // the server's fault switch is server-wide, this one serves only the context that opens the app
 // at its `url`. It cuts the network, answers the next saves with a status of our choosing, and
 // logs when each save attempt arrived (to check the backoff schedule).
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { extname, join, normalize } from 'node:path';
 
 export interface Fault {
   status: number;
@@ -23,12 +25,16 @@ export interface Attempt {
   at: number;
   /** The status answered (0: network cut). */
   status: number;
+  /** A save's mutation id (its prefix is the id of the worker that sent it). */
+  mutationId?: string;
 }
 
 export interface FaultProxy {
   url: string;
   setOffline(offline: boolean): void;
   fail(fault: Fault): void;
+  /** Serve the app's files from this build folder instead of the server's (null: the server's). */
+  serveStatic(dir: string | null): void;
   /** Requests to /functions/v1/plan-sections, in arrival order. */
   attempts: Attempt[];
   saves(): Attempt[];
@@ -39,13 +45,29 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   let offline = false;
   let fault: (Fault & { left: number }) | null = null;
+  let staticDir: string | null = null;
   const sockets = new Set<Socket>();
   const attempts: Attempt[] = [];
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
+    if (staticDir && req.method === 'GET' && !API.some((p) => path.startsWith(p)))
+      return serveFile(staticDir, path, res);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handle(req, res, path, Buffer.concat(chunks)));
+  });
+  const handle = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    body: Buffer,
+  ) => {
     const counted = path.startsWith('/functions/v1/plan-sections');
+    const arrived = Date.now();
+    const mutationId = req.method === 'PUT' ? mutationOf(body) : undefined;
     const log = (status: number) => {
-      if (counted) attempts.push({ method: req.method ?? '', path, at: Date.now(), status });
+      if (counted)
+        attempts.push({ method: req.method ?? '', path, at: arrived, status, mutationId });
     };
     if (offline) {
       log(0);
@@ -55,7 +77,6 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (counted && f && f.left > 0 && req.method === (f.method ?? 'PUT')) {
       f.left -= 1;
       log(f.status);
-      req.resume();
       res.writeHead(f.status, {
         'Content-Type': 'application/json',
         'Access-Control-Allow-Origin': '*',
@@ -80,8 +101,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
     );
     forward.on('error', () => req.socket.destroy());
-    req.pipe(forward);
-  });
+    forward.end(body);
+  };
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -99,10 +120,39 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     fail(next) {
       fault = { ...next, left: next.count };
     },
+    serveStatic(dir) {
+      staticDir = dir;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+const API = ['/auth/', '/functions/', '/rest/', '/__test', '/health'];
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+};
+
+/** A build folder as the server serves it: files, and index.html for every app route. */
+function serveFile(dir: string, path: string, res: http.ServerResponse) {
+  const file = join(dir, normalize(decodeURIComponent(path)).replace(/^(\.\.[/\\])+/, ''));
+  const found = existsSync(file) && statSync(file).isFile() ? file : join(dir, 'index.html');
+  res.writeHead(200, { 'Content-Type': TYPES[extname(found)] ?? 'application/octet-stream' });
+  res.end(readFileSync(found));
+}
+
+function mutationOf(body: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(body.toString('utf8')) as { mutationId?: unknown }).mutationId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,6 +8,7 @@ import { comlinkTabLink } from './adapters/tab-link.ts';
 import { WebLocksLiveness, withWebLock } from './adapters/web-locks.ts';
 import { SyncHost } from './host.ts';
 import type { OutboxRecord, SnapshotRecord, Store, StoreOp } from './ports.ts';
+import { PROTOCOL_VERSION, WORKERS_CHANNEL, WorkerAnnounceSchema } from './protocol.ts';
 
 const log = (message: string, detail?: unknown) => console.warn(`[mpfs-sync] ${message}`, detail);
 
@@ -21,6 +22,22 @@ function lazyStore(opening: Promise<Store>): Store {
       (await opening).getOutbox(id),
     restoreAll: async () => (await opening).restoreAll(),
   };
+}
+
+/** R20: tell the origin's other workers our protocol; the older of two retires. */
+function meetOtherVersions(host: SyncHost): void {
+  const channel = new BroadcastChannel(WORKERS_CHANNEL);
+  const announce = () =>
+    channel.postMessage({
+      type: 'announce',
+      workerId: host.workerId,
+      protocolVersion: PROTOCOL_VERSION,
+    });
+  channel.onmessage = (message: MessageEvent) => {
+    const peer = WorkerAnnounceSchema.safeParse(message.data);
+    if (peer.success && host.peerAnnounced(peer.data)) announce();
+  };
+  announce();
 }
 
 /** `scope` is the worker's global: its `online` event retries at once (R10), close() ends it. */
@@ -43,5 +60,6 @@ export function createBrowserHost(
     log,
   });
   scope.addEventListener('online', () => host.online());
+  meetOtherVersions(host);
   return host;
 }

@@ -255,3 +255,65 @@ describe('host: test hooks', () => {
     expect(terminate).toHaveBeenCalledOnce();
   });
 });
+
+describe('host: two script versions at once (R20)', () => {
+  it('a newer worker retires this one: tabs told to reload, edits kept, no save, then it ends', async () => {
+    const terminate = vi.fn();
+    const liveness = new MemoryLiveness();
+    const { host, api, store } = world({ terminate, liveness, workerId: 'old' });
+    const tab = await openTab(host, 'A');
+    // It answers once, so a newer worker that started later learns of it and adopts its edits.
+    expect(host.peerAnnounced({ workerId: 'new', protocolVersion: PROTOCOL_VERSION + 1 })).toBe(
+      true,
+    );
+    expect(host.peerAnnounced({ workerId: 'new', protocolVersion: PROTOCOL_VERSION + 1 })).toBe(
+      false,
+    );
+    expect(host.isRetired).toBe(true);
+    expect(tab.events.filter((e) => e.type === 'reload')).toHaveLength(1);
+    expect(await tab.session.edit(PLAN, KEY, { motivation: 'typed in the old tab' })).toMatchObject(
+      { ok: true },
+    );
+    await advance(10 * SAVE_DEBOUNCE_MS);
+    await tab.session.flush();
+    await host.idle();
+    expect(api.puts).toHaveLength(0);
+    expect([...store.outbox.values()][0]?.fields).toEqual({ motivation: 'typed in the old tab' });
+    expect(terminate).not.toHaveBeenCalled();
+    liveness.kill('A');
+    await host.idle();
+    await advance(0);
+    expect(terminate).toHaveBeenCalledOnce();
+  });
+
+  it('the newer worker answers an older one and adopts its edits once it is gone', async () => {
+    const store = new MemoryStore();
+    const api = new MemoryApi();
+    const liveness = new MemoryLiveness();
+    const older = new SyncHost({ api, store, liveness, seed: 1, workerId: 'old', log: () => {} });
+    const oldTab = await openTab(older, 'A');
+    older.peerAnnounced({ workerId: 'new', protocolVersion: PROTOCOL_VERSION + 1 });
+    await oldTab.session.edit(PLAN, KEY, { concerns: 'from the old tab' });
+    const newer = new SyncHost({ api, store, liveness, seed: 2, workerId: 'new', log: () => {} });
+    const newTab = await openTab(newer, 'B');
+    expect(newer.peerAnnounced({ workerId: 'old', protocolVersion: PROTOCOL_VERSION - 1 })).toBe(
+      true,
+    );
+    await newTab.session.edit(PLAN, KEY, { motivation: 'from the new tab' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await newer.idle();
+    expect(api.get(PLAN, KEY)?.data).toEqual({ motivation: 'from the new tab' });
+    older.stop();
+    liveness.releaseWorker('old'); // the old worker ended
+    await advance(SAVE_DEBOUNCE_MS);
+    await newer.idle();
+    expect(newTab.events).toContainEqual(
+      expect.objectContaining({ type: 'patch', fields: { concerns: 'from the old tab' } }),
+    );
+    expect(api.get(PLAN, KEY)?.data).toEqual({
+      motivation: 'from the new tab',
+      concerns: 'from the old tab',
+    });
+    expect([...store.outbox.keys()].filter((k) => k.startsWith('old|'))).toEqual([]);
+  });
+});

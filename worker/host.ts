@@ -159,6 +159,10 @@ export class SyncHost {
   private readonly durableMs: number[] = [];
   /** A refresh-session request waiting for a new token (R11). */
   private refreshTimer: TimerHandle | null = null;
+  /** Set once a worker of a newer protocol runs (R20): the words the tabs are told. */
+  private retiredReason: string | null = null;
+  /** Workers of another protocol this one has heard of (R20). */
+  private readonly peers = new Set<string>();
   /** Requests and writes under way (for idle()). */
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly freshener: Freshener | null = null;
@@ -506,50 +510,108 @@ export class SyncHost {
   private async start(): Promise<void> {
     try {
       this.liveness.holdWorker(this.workerId);
-      const { snapshots, outbox } = await this.store.restoreAll();
       // Records of a worker that still runs (another script version during a deploy) stay its own.
-      const dead = new Set<string>();
-      for (const owner of new Set([...snapshots, ...outbox].map((r) => r.owner))) {
-        if (owner !== this.workerId && !(await this.liveness.isWorkerAlive(owner))) dead.add(owner);
-      }
-      const newest = new Map<SectionId, (typeof outbox)[number]>();
-      for (const r of outbox) {
-        if (!dead.has(r.owner)) continue;
-        const id = sectionId(r.planId, r.sectionKey);
-        const seen = newest.get(id);
-        if (!seen || seen.updatedAt < r.updatedAt) newest.set(id, r);
-      }
-      const sections: RestoredSection[] = [...newest.values()].map((r) => {
-        const snap = snapshots.find((s) => s.id === r.id);
-        return {
-          planId: r.planId,
-          sectionKey: r.sectionKey,
-          server: { version: r.baseVersion, data: snap?.data ?? {} },
-          outbox: {
-            baseVersion: r.baseVersion,
-            fields: r.fields,
-            conflict: r.conflict,
-            unconfirmed: r.unconfirmed,
-            attempt: r.attempt ?? null,
-          },
-        };
-      });
-      // The engine writes what it adopts under this worker's id; then the old records go.
-      if (sections.length > 0) void this.dispatch({ type: 'restore', sections });
-      const stale: StoreOp[] = [
-        ...snapshots
-          .filter((r) => dead.has(r.owner))
-          .map((r) => ({ op: 'delete-snapshot' as const, id: r.id })),
-        ...outbox
-          .filter((r) => dead.has(r.owner))
-          .map((r) => ({ op: 'delete-outbox' as const, id: r.id })),
-      ];
-      if (stale.length > 0) void this.write(stale).catch(() => {});
+      await this.adopt(
+        async (owner) => owner !== this.workerId && !(await this.liveness.isWorkerAlive(owner)),
+      );
     } catch (error) {
       this.log('restoring unsaved edits failed', error);
     } finally {
       this.isReady = true;
     }
+  }
+
+  /** R16, R20: takes over the unsaved edits of the workers `isGone` says are gone. */
+  private async adopt(isGone: (owner: string) => Promise<boolean>): Promise<void> {
+    const { snapshots, outbox } = await this.store.restoreAll();
+    const dead = new Set<string>();
+    for (const owner of new Set([...snapshots, ...outbox].map((r) => r.owner))) {
+      if (await isGone(owner)) dead.add(owner);
+    }
+    const newest = new Map<SectionId, (typeof outbox)[number]>();
+    for (const r of outbox) {
+      if (!dead.has(r.owner)) continue;
+      const id = sectionId(r.planId, r.sectionKey);
+      const seen = newest.get(id);
+      if (!seen || seen.updatedAt < r.updatedAt) newest.set(id, r);
+    }
+    const sections: RestoredSection[] = [...newest.values()].map((r) => {
+      const snap = snapshots.find((s) => s.id === r.id);
+      return {
+        planId: r.planId,
+        sectionKey: r.sectionKey,
+        server: { version: r.baseVersion, data: snap?.data ?? {} },
+        outbox: {
+          baseVersion: r.baseVersion,
+          fields: r.fields,
+          conflict: r.conflict,
+          unconfirmed: r.unconfirmed,
+          attempt: r.attempt ?? null,
+        },
+      };
+    });
+    // The engine writes what it adopts under this worker's id; then the old records go.
+    if (sections.length > 0) void this.dispatch({ type: 'restore', sections });
+    const stale: StoreOp[] = [
+      ...snapshots
+        .filter((r) => dead.has(r.owner))
+        .map((r) => ({ op: 'delete-snapshot' as const, id: r.id })),
+      ...outbox
+        .filter((r) => dead.has(r.owner))
+        .map((r) => ({ op: 'delete-outbox' as const, id: r.id })),
+    ];
+    if (stale.length > 0) void this.write(stale).catch(() => {});
+  }
+
+  // ---- two script versions at once (R20) ------------------------------------------------------
+
+  /**
+   * Another worker said which protocol it speaks. Newer: this one retires (saves nothing more,
+   * tells its tabs to reload, ends once they are gone). Older: it retires when it hears us, and
+   * its unsaved edits are adopted once it is gone. Returns whether to answer with our own
+   * announcement: once per peer, so the one that started first learns of the other too.
+   */
+  peerAnnounced(peer: { workerId: string; protocolVersion: number }): boolean {
+    if (peer.workerId === this.workerId || peer.protocolVersion === PROTOCOL_VERSION) return false;
+    const first = !this.peers.has(peer.workerId);
+    this.peers.add(peer.workerId);
+    if (peer.protocolVersion > PROTOCOL_VERSION) {
+      this.retire(
+        `A newer version of this app is open (sync protocol ${peer.protocolVersion}). Reload this page to keep editing; your edits are kept on this device.`,
+      );
+      return first;
+    }
+    if (first && this.liveness.whenWorkerGone) {
+      void this.liveness
+        .whenWorkerGone(peer.workerId)
+        .then(() => this.ready)
+        .then(() => this.adopt(async (owner) => owner === peer.workerId))
+        .catch((error: unknown) => this.log('adopting an older worker failed', error));
+    }
+    return true;
+  }
+
+  /** Whether a newer worker took over (R20). */
+  get isRetired(): boolean {
+    return this.retiredReason !== null;
+  }
+
+  private retire(reason: string): void {
+    if (this.retiredReason !== null) return;
+    this.retiredReason = reason;
+    void this.dispatch({ type: 'retire' });
+    this.send([...this.links.keys()], { type: 'reload', reason });
+    this.endIfRetiredAndAlone();
+  }
+
+  /** A retired worker with no tab left ends, so the newer one can adopt its records. */
+  private endIfRetiredAndAlone(): void {
+    if (this.retiredReason === null || this.links.size > 0) return;
+    void this.idle().then(() => {
+      if (this.links.size > 0) return;
+      this.stop();
+      this.terminate?.();
+    });
   }
 
   /** @internal Logs for sessions. */
@@ -580,6 +642,7 @@ export class SyncHost {
     this.links.delete(tabId);
     void this.dispatch({ type: 'tab-gone', tab: tabId });
     this.freshener?.tabGone(tabId);
+    this.endIfRetiredAndAlone();
   }
 
   /** @internal */
@@ -625,6 +688,9 @@ export class SyncHost {
         this.liveness.watchTab(tabId, () => this.tabGone(tabId)),
       );
     this.setCredentials(functionsUrl, accessToken === '' ? null : accessToken);
+    // R20: a tab of the old version that connects after a newer worker took over.
+    if (this.retiredReason !== null)
+      this.send([tabId], { type: 'reload', reason: this.retiredReason });
     return ok({ workerId: this.workerId, protocolVersion: PROTOCOL_VERSION });
   }
 

@@ -110,6 +110,8 @@ export interface Liveness {
   holdWorker(workerId: string): void;
   /** Whether a worker with that id still runs (e.g. another script version during a deploy). */
   isWorkerAlive(workerId: string): Promise<boolean>;
+  /** Resolves once that worker is gone (R20: adopt a retired worker's records then). */
+  whenWorkerGone?(workerId: string): Promise<void>;
   /** Calls `onGone` once, when the tab has closed, navigated away or crashed. Returns a cancel. */
   watchTab(tabId: string, onGone: () => void): () => void;
 }

@@ -127,6 +127,14 @@ export const workerLockName = (workerId: string) => `mpfs-worker:${workerId}`;
 /** R19: held by a worker around each save, so one worker writes for a user at a time. */
 export const writerLockName = (userId: string) => `writer:${userId}`;
 
+/** R20: workers of one origin say which protocol they speak here; the older one retires. */
+export const WORKERS_CHANNEL = 'mpfs-workers';
+export const WorkerAnnounceSchema = z.object({
+  type: z.literal('announce'),
+  workerId: z.string().min(1).max(100),
+  protocolVersion: z.number().int(),
+});
+
 export const HelloSchema = z.object({
   protocolVersion: z.number().int(),
   tabId: z.string().min(1).max(100),

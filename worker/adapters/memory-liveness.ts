@@ -11,6 +11,17 @@ export class MemoryLiveness implements Liveness {
 
   releaseWorker(workerId: string): void {
     this.aliveWorkers.delete(workerId);
+    for (const gone of this.workerWatchers.get(workerId) ?? []) gone();
+    this.workerWatchers.delete(workerId);
+  }
+
+  private readonly workerWatchers = new Map<string, Array<() => void>>();
+
+  whenWorkerGone(workerId: string): Promise<void> {
+    if (!this.aliveWorkers.has(workerId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.workerWatchers.set(workerId, [...(this.workerWatchers.get(workerId) ?? []), resolve]);
+    });
   }
 
   async isWorkerAlive(workerId: string): Promise<boolean> {

@@ -17,6 +17,11 @@ export class WebLocksLiveness implements Liveness {
     return (state.held ?? []).some((lock) => lock.name === workerLockName(workerId));
   }
 
+  whenWorkerGone(workerId: string): Promise<void> {
+    // Queues behind the worker's own hold on its lock: granted once it is gone.
+    return this.locks.request(workerLockName(workerId), () => {}) as Promise<void>;
+  }
+
   watchTab(tabId: string, onGone: () => void): () => void {
     const controller = new AbortController();
     // The tab requested this lock before saying hello, so our request queues behind it and is

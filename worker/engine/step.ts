@@ -159,6 +159,7 @@ class Step {
   rng: number;
   sessionRefresh: NonNullable<EngineState['sessionRefresh']>;
   readonly idPrefix: string;
+  retired: boolean;
   /** Sections changed by this step, with their state before it (undefined: new). */
   private readonly before = new Map<SectionId, SectionState | undefined>();
 
@@ -169,6 +170,7 @@ class Step {
     this.rng = state.rng;
     this.sessionRefresh = state.sessionRefresh ?? 'unused';
     this.idPrefix = state.idPrefix ?? 'm';
+    this.retired = state.retired ?? false;
   }
 
   get(id: SectionId): SectionState | undefined {
@@ -234,6 +236,7 @@ class Step {
         rng: this.rng,
         sessionRefresh: this.sessionRefresh,
         idPrefix: this.idPrefix,
+        ...(this.retired ? { retired: true } : {}),
       },
       effects: this.effects,
     };
@@ -254,13 +257,14 @@ function clearTimer(st: Step, s: SectionState): SectionState {
 
 /** R4: the first edit of a quiet section opens the save window; later edits don't move it. */
 function armDebounce(st: Step, s: SectionState): SectionState {
-  if (!canStartSave(s) || s.blocker !== null || s.timer !== null) return s;
+  if (!canStartSave(s) || s.blocker !== null || s.timer !== null || st.retired) return s;
   return armTimer(st, s, 'debounce', SAVE_DEBOUNCE_MS);
 }
 
 /** R5, R6: send the whole local data with the version last seen; one flight per section. */
 function startSave(st: Step, s: SectionState): SectionState {
-  if (!canStartSave(s)) return s;
+  // R20: a retired worker keeps what it has on the device for the newer one to send.
+  if (!canStartSave(s) || st.retired) return s;
   let next = clearTimer(st, s);
   const hash = jsonHash(next.local);
   // R18: the same data on the same version is the same mutation (it may have landed already).
@@ -610,12 +614,25 @@ export function step(state: EngineState, input: Input): StepResult {
       break;
     }
 
+    case 'retire': {
+      // R20: no save leaves this worker any more; the one in flight may still answer.
+      st.retired = true;
+      for (const s of Object.values(st.sections)) if (s.timer) st.set(clearTimer(st, s));
+      break;
+    }
+
     case 'restore': {
       // R16: sections with unsaved edits come back after a worker restart and are sent again.
       for (const r of input.sections) {
         const id = sectionId(r.planId, r.sectionKey);
         const pending = Object.keys(r.outbox.fields);
-        if (st.get(id) || pending.length === 0) continue;
+        const open = st.get(id);
+        if (open && pending.length > 0) {
+          // R20: a retired worker's edits join a section open here, unless typed here since.
+          st.set(adopt(st, open, r.outbox.fields));
+          continue;
+        }
+        if (open || pending.length === 0) continue;
         let s = newSection(r.planId, r.sectionKey, {
           server: r.server,
           local: { ...r.server.data, ...r.outbox.fields },
@@ -632,6 +649,35 @@ export function step(state: EngineState, input: Input): StepResult {
     }
   }
   return st.finish(input);
+}
+
+/** R20: fields another worker kept, applied like an edit from nowhere: patched to every tab. */
+function adopt(st: Step, s: SectionState, fields: SectionData): SectionState {
+  const taken: SectionData = {};
+  for (const [f, v] of Object.entries(fields))
+    if (!s.pending.includes(f) && !jsonEqual(s.local[f], v)) taken[f] = v;
+  const keys = Object.keys(taken);
+  if (keys.length === 0) return s;
+  st.editSeq += 1;
+  let next: SectionState = {
+    ...s,
+    local: { ...s.local, ...taken },
+    pending: union(s.pending, keys),
+    editedInFlight: s.inFlight ? union(s.editedInFlight, keys) : s.editedInFlight,
+  };
+  st.persist(next, { outbox: outboxOf(next) });
+  if (next.tabs.length > 0)
+    st.emit({
+      type: 'patch',
+      tabs: next.tabs,
+      planId: next.planId,
+      sectionKey: next.sectionKey,
+      fields: taken,
+      origin: 'adopted',
+      seq: st.editSeq,
+    });
+  next = armDebounce(st, next);
+  return next;
 }
 
 /** R11: the session refresh is over without a new token: waiting sections show the error. */

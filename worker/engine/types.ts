@@ -112,6 +112,8 @@ export interface EngineState {
   sessionRefresh?: 'unused' | 'asked' | 'used';
   /** Makes mutation ids unique across workers and restarts (the host passes its worker id). */
   idPrefix?: string;
+  /** R20: a worker of a newer protocol runs: this one keeps edits on the device, saves nothing. */
+  retired?: boolean;
 }
 
 /** What the durable outbox keeps of a section with unsaved edits. */
@@ -162,7 +164,9 @@ export type Input =
   /** The device is back online (a tab's or the worker's `online` event): retry now (R10). */
   | { type: 'online' }
   /** The session refresh a 401 asked for failed or nobody answered in time (R11). */
-  | { type: 'auth-refresh-failed' };
+  | { type: 'auth-refresh-failed' }
+  /** R20: a worker of a newer protocol version runs: stop saving, for good. */
+  | { type: 'retire' };
 
 export interface SaveRequest {
   planId: string;
