@@ -19,14 +19,16 @@ afterAll(async () => {
   await env?.close();
 });
 
-it('queues 50 concurrent read-modify-write writers on PGlite: no save is lost', async () => {
+// 20 writers, not 50: on a serial database every retry waits for all the others, so the work
+// grows with the square of the writers; 20 already queue hundreds of transactions.
+it('queues 20 concurrent read-modify-write writers on PGlite: no save is lost', async () => {
   const app = concurrencyHarness(env.db, user);
-  const result = await app.writers(await app.newPlan(), 50);
-  console.log(describeWriters('PGlite, 50 writers', result));
+  const result = await app.writers(await app.newPlan(), 20);
+  console.log(describeWriters('PGlite, 20 writers', result));
   expect(result.gaveUp).toBe(0);
-  expect(result.ok).toBe(50);
-  expect(result.counter).toBe(50);
-  expect(result.version).toBe(50);
+  expect(result.ok).toBe(20);
+  expect(result.counter).toBe(20);
+  expect(result.version).toBe(20);
 });
 
 it('answers 100 concurrent mixed requests correctly, each in its own transaction', async () => {
