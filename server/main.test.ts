@@ -2,15 +2,17 @@
 // across a restart (database and JWT secret), clean stops, LOG_LEVEL, and the one-line errors for
 // a taken port, a data folder in use, unusable, damaged or from a newer version (left untouched).
 import {
+  chmodSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -130,8 +132,12 @@ describe('startup errors: one line that says the fix, exit 1, nothing overwritte
     return out.sort().join('\n');
   }
 
-  async function expectOneLine(env: Record<string, string>, message: RegExp) {
-    const started = spawnServer(env);
+  async function expectOneLine(
+    env: Record<string, string>,
+    message: RegExp,
+    as: { uid?: number; gid?: number } = {},
+  ) {
+    const started = spawnServer(env, as);
     expect(await started.exited).toBe(1);
     const lines = started.output().trim().split('\n');
     expect(lines, started.output()).toHaveLength(1);
@@ -147,6 +153,19 @@ describe('startup errors: one line that says the fix, exit 1, nothing overwritte
       /DATA_DIR .*a-file is a file, not a folder\. Set DATA_DIR/,
     );
     expect(readFileSync(file, 'utf8')).toBe('not a folder');
+  });
+
+  // Root reads every folder, so this needs another user: run as `nobody` when the suite is root.
+  it.skipIf(process.getuid?.() !== 0)('DATA_DIR is not readable by the user', async () => {
+    const dir = path.join(root, 'roots-only');
+    mkdirSync(path.join(dir, 'data'), { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    chmodSync(root, 0o755);
+    await expectOneLine(
+      { DATA_DIR: path.join(dir, 'data') },
+      /DATA_DIR .* is not readable and writable by this user\. Set DATA_DIR/,
+      { uid: 65534, gid: 65534 },
+    );
   });
 
   it('the jwt-secret is unreadable (a folder)', async () => {

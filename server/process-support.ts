@@ -14,8 +14,9 @@ export interface ServerProcess {
 const running = new Set<ChildProcess>();
 
 /** Spawns server/main.ts with `env` (PORT 0 unless given); does not wait for it to listen. */
-export function spawnServer(env: Record<string, string>) {
+export function spawnServer(env: Record<string, string>, as: { uid?: number; gid?: number } = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    ...as,
     cwd: ROOT,
     env: {
       ...process.env,

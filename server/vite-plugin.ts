@@ -4,6 +4,7 @@
 import { getRequestListener } from '@hono/node-server';
 import type { Plugin, ViteDevServer } from 'vite';
 import { openLocalServer, type LocalServer } from './local.ts';
+import { isLogLevel, type LogLevel } from './log.ts';
 
 export interface LocalApiOptions {
   /** Default: env DATA_DIR, else .data (the same data as `npm start`). */
@@ -29,6 +30,9 @@ export function localApi(options: LocalApiOptions = {}): Plugin {
         dataDir: options.dataDir ?? process.env.DATA_DIR ?? '.data',
         testHooks: options.testHooks ?? process.env.TEST_HOOKS === '1',
         log: (line) => server.config.logger.info(line, { timestamp: true }),
+        logLevel: isLogLevel(process.env.LOG_LEVEL ?? '')
+          ? (process.env.LOG_LEVEL as LogLevel)
+          : 'info',
       });
       const listener = getRequestListener(local.app.fetch);
       server.middlewares.use((req, res, next) => {
