@@ -30,7 +30,7 @@ export async function deviceBehindProxy(
 }
 
 interface Hooks {
-  durability(): Promise<number[]>;
+  durability(): Promise<{ durableMs: number[]; writes: number }>;
   terminateWorker(): Promise<boolean>;
   workerId(): Promise<string | null>;
   transport: string;

@@ -22,23 +22,36 @@ const CONCERNS = 'What worries you most?';
 
 test(
   'edit → durable: every keystroke is in IndexedDB within milliseconds',
-  onDevice(async ({ page }) => {
+  onDevice(async ({ page, context, planId }) => {
+    const report = async (what: string, since: { count: number; writes: number }) => {
+      const { durableMs, writes } = await hooks.durability(page);
+      const samples = durableMs.slice(since.count);
+      const p50 = percentile(samples, 50);
+      const p95 = percentile(samples, 95);
+      console.log(
+        `edit→durable, ${what}: ${samples.length} keystrokes in ${writes - since.writes} transactions; p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${Math.max(...samples).toFixed(2)} ms`,
+      );
+      return { p50, p95, count: durableMs.length, writes };
+    };
+    // One tab typing as fast as the keyboard goes, then at a brisk human pace.
     const field = page.getByLabel(FIELD);
-    // Fast typing (no delay between keys), then typing at a brisk human pace.
-    await field.pressSequentially('The quick brown fox jumps over the lazy dog. '.repeat(3));
+    await field.pressSequentially('The quick brown fox jumps over the lazy dog. '.repeat(2));
     await field.pressSequentially('one key every 30 ms', { delay: 30 });
-    await expectSaved(page);
-    const samples = await hooks.durability(page);
-    expect(samples.length).toBeGreaterThanOrEqual(150);
-    const p50 = percentile(samples, 50);
-    const p95 = percentile(samples, 95);
-    console.log(
-      `edit→durable over ${samples.length} keystrokes: p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${Math.max(...samples).toFixed(2)} ms`,
+    const one = await report('one tab', { count: 0, writes: 0 });
+    // Three tabs typing at once: keystrokes arrive while a transaction commits.
+    const tabs = [page, await openSection(context, planId), await openSection(context, planId)];
+    const labels = [FIELD, CONCERNS, 'What does success look like for you?'];
+    await Promise.all(
+      tabs.map((tab, i) => tab.getByLabel(labels[i]!).pressSequentially(' and more'.repeat(4))),
     );
+    const three = await report('three tabs at once', one);
+    for (const tab of tabs) await expectSaved(tab);
     // The goal is p95 ≤ 10 ms on a quiet machine (docs/durability.md has the figures); in a
     // parallel run on 2 cores the tail follows the load, so only a sanity bound is checked.
-    expect(p50).toBeLessThan(10);
-    expect(p95).toBeLessThan(250);
+    for (const r of [one, three]) {
+      expect(r.p50).toBeLessThan(25);
+      expect(r.p95).toBeLessThan(250);
+    }
   }),
 );
 

@@ -157,6 +157,8 @@ export class SyncHost {
   private batch: { ops: StoreOp[]; done: Promise<void> } | null = null;
   /** edit() calls until their write committed, in ms (test hook `durability-stats`). */
   private readonly durableMs: number[] = [];
+  /** Store transactions started (test hook `durability-stats`: keystrokes per transaction). */
+  private storeWrites = 0;
   /** A refresh-session request waiting for a new token (R11). */
   private refreshTimer: TimerHandle | null = null;
   /** Set once a worker of a newer protocol runs (R20): the words the tabs are told. */
@@ -370,6 +372,7 @@ export class SyncHost {
     const batch = { ops: [...ops], done: Promise.resolve() };
     batch.done = this.writes.then(() => {
       if (this.batch === batch) this.batch = null;
+      this.storeWrites += 1;
       return this.store.apply(lastOpPerRecord(batch.ops));
     });
     if (this.batchWrites) this.batch = batch;
@@ -837,7 +840,8 @@ export class SyncHost {
     if (ctx.tabId === null) return notConnected();
     if (!ctx.testHooks)
       return fail(WORKER_CODES.BAD_MESSAGE, 'testHook: this tab did not ask for test hooks');
-    if (parsed.data === 'durability-stats') return ok({ durableMs: [...this.durableMs] });
+    if (parsed.data === 'durability-stats')
+      return ok({ durableMs: [...this.durableMs], writes: this.storeWrites });
     if (!this.terminate) return fail(WORKER_CODES.BAD_MESSAGE, 'testHook: cannot terminate');
     this.stop();
     // Answer first: the worker is gone right after.

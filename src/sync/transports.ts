@@ -40,8 +40,8 @@ export function testHooksWanted(): boolean {
 }
 
 export interface TestHooks {
-  /** edit() until its IndexedDB write committed, in ms, as measured in the worker. */
-  durability(): Promise<number[]>;
+  /** edit() until its IndexedDB write committed, in ms, and transactions, from the worker. */
+  durability(): Promise<{ durableMs: number[]; writes: number }>;
   /** Ends the worker as a crash would; the tab reconnects by itself. */
   terminateWorker(): Promise<boolean>;
   /** The worker this tab talks to now (a new one after a crash). */
@@ -53,7 +53,9 @@ export function exposeTestHooks(connection: Connection): void {
   const hooks: TestHooks = {
     async durability() {
       const r = await connection.call('testHook', 'durability-stats');
-      return r.ok ? (r.value as { durableMs: number[] }).durableMs : [];
+      return r.ok
+        ? (r.value as { durableMs: number[]; writes: number })
+        : { durableMs: [], writes: 0 };
     },
     async terminateWorker() {
       return (await connection.call('testHook', 'terminate')).ok;
