@@ -175,6 +175,19 @@ describe('fault switch', () => {
 });
 
 describe('stats', () => {
+  it('counts an oversized save (413) without reading more of it than the limit', async () => {
+    const big = JSON.stringify({ planId, data: { s: 'x'.repeat(3 * 1024 * 1024) }, version: 0 });
+    const res = await app.request('/functions/v1/plan-sections/section-two', {
+      method: 'PUT',
+      headers: auth(),
+      body: big,
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ success: false, error: 'PAYLOAD_TOO_LARGE' });
+    // The copy read for the count stops at the limit too, so the plan is not known.
+    expect(await stats()).toMatchObject({ puts: { 'unknown/section-two': 1 }, putsTotal: 1 });
+  });
+
   it('counts GETs per section (`*` for the list) and 304 answers', async () => {
     await save(0);
     const first = await read();

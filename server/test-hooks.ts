@@ -3,7 +3,7 @@
 //   POST /__test/stats/reset               zeroes them
 //   GET|POST|DELETE /__test/faults         a fault switch for /functions/v1/*
 //   POST /__test/revoke-access-tokens      every access token issued before now → 401
-// See docs/testing.md §6–§9.
+// See docs/testing.md §6, §9 and §10.
 import { decodeJwt } from 'jose';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { AuthError, type VerifyToken } from '../supabase/functions/_shared/auth.
 import {
   CORS_HEADERS,
   describeZodError,
+  readBodyBytes,
   readJsonBody,
 } from '../supabase/functions/_shared/http.ts';
 import { ApiError, JSON_HEADERS, errorResponse } from '../supabase/functions/_shared/errors.ts';
@@ -169,9 +170,12 @@ export function createTestHooks(): TestHooks {
   };
 }
 
+/** The body's planId, reading at most the API's body limit (a copy of an oversized body stops). */
 async function planIdOfBody(request: Request): Promise<string | undefined> {
   try {
-    const body = (await request.json()) as { planId?: unknown } | null;
+    const bytes = await readBodyBytes(request);
+    if (!bytes) return undefined;
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as { planId?: unknown } | null;
     return typeof body?.planId === 'string' ? body.planId : undefined;
   } catch {
     return undefined;
