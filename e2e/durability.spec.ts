@@ -170,6 +170,24 @@ test.describe('no SharedWorker: the fallback (dedicated worker in a leader tab)'
   );
 
   test(
+    "the leader's worker killed: a new one starts in the leader tab, the follower reconnects",
+    onDevice(async ({ page: leader, context, user, planId }) => {
+      const follower = await openSection(context, planId);
+      await typeEverywhere([follower, leader], FIELD, 'before the crash');
+      const before = await hooks.workerId(leader);
+      expect(await hooks.terminate(follower)).toBe(true);
+      await follower.getByLabel(CONCERNS).fill('during the crash');
+      await expect(leader.getByLabel(CONCERNS)).toHaveValue('during the crash');
+      for (const tab of [leader, follower]) await expectSaved(tab);
+      expect(await hooks.workerId(follower)).not.toBe(before);
+      expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
+        motivation: 'before the crash',
+        concerns: 'during the crash',
+      });
+    }, 'dedicated'),
+  );
+
+  test(
     'the leader tab closing inside the debounce hands over with nothing lost',
     onDevice(async ({ page: leader, context, user, planId }) => {
       const follower = await openSection(context, planId);

@@ -11,16 +11,21 @@ import { workerGone } from './shared-transport.ts';
 export const LEADER_LOCK = 'mpfs-leader';
 
 let leader: Worker | null = null;
+/** The id of the leader's worker (from hello): when it dies, the next open() starts another. */
+let leaderWorkerId: string | null = null;
 let campaigning: Promise<void> | null = null;
+
+const startWorker = () =>
+  new Worker(new URL('../../worker/dedicated-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'mpfs-sync',
+  });
 
 /** Queues for the leader lock once; holds it for the tab's life once granted. */
 function campaign(): Promise<void> {
   campaigning ??= new Promise<void>((elected) => {
     void navigator.locks.request(LEADER_LOCK, () => {
-      leader = new Worker(new URL('../../worker/dedicated-worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'mpfs-sync',
-      });
+      leader = startWorker();
       elected();
       return new Promise<never>(() => {});
     });
@@ -46,6 +51,15 @@ export function dedicatedTransport(tabId: string): Transport {
       const bus = busSession(new BroadcastChannel(BUS_NAME), tabId, onEvent);
       return { session: bus.session, listener: onEvent, dispose: bus.dispose };
     },
-    watch: workerGone,
+    async watch(workerId) {
+      if (leader && leaderWorkerId === null) leaderWorkerId = workerId;
+      await workerGone(workerId);
+      // This tab leads and its worker died (crash, terminate hook): start a fresh one.
+      if (leader && leaderWorkerId === workerId) {
+        leader.terminate();
+        leader = startWorker();
+        leaderWorkerId = null;
+      }
+    },
   };
 }
