@@ -1,0 +1,70 @@
+// The fallback's BroadcastChannel bus with a real host behind it (Node has BroadcastChannel):
+// a follower's calls and events make the round trip; anything malformed on the channel is ignored.
+import { afterEach, describe, expect, it } from 'vitest';
+import { SyncHost } from '../host.ts';
+import { PROTOCOL_VERSION, type TabEvent } from '../protocol.ts';
+import { busSession, serveBus } from './broadcast-bus.ts';
+import { MemoryApi } from './memory-api.ts';
+import { MemoryStore } from './memory-store.ts';
+
+const PLAN = '00000000-0000-4000-8000-000000000001';
+const channels: BroadcastChannel[] = [];
+const channel = (name: string) => {
+  const c = new BroadcastChannel(name);
+  channels.push(c);
+  return c;
+};
+
+afterEach(() => {
+  for (const c of channels.splice(0)) c.close();
+});
+
+const hello = (tabId: string) => ({
+  protocolVersion: PROTOCOL_VERSION,
+  tabId,
+  functionsUrl: 'http://localhost:54321/functions/v1',
+  accessToken: 'token-1',
+});
+
+describe('broadcast bus', () => {
+  it("carries a follower's calls to the leader's host and its events back", async () => {
+    const host = new SyncHost({ api: new MemoryApi(), store: new MemoryStore(), log: () => {} });
+    serveBus(channel('bus-1'), () => host.createSession());
+    const aEvents: TabEvent[] = [];
+    const a = busSession(channel('bus-1'), 'A', (e) => void aEvents.push(e));
+    const b = busSession(channel('bus-1'), 'B', () => {});
+    expect(await a.session.hello(hello('A'), () => {})).toMatchObject({ ok: true });
+    expect(await b.session.hello(hello('B'), () => {})).toMatchObject({ ok: true });
+    expect(await a.session.open(PLAN, 'section-one')).toMatchObject({ ok: true });
+    expect(await b.session.open(PLAN, 'section-one')).toMatchObject({ ok: true });
+    expect(await b.session.edit(PLAN, 'section-one', { motivation: 'over the bus' })).toMatchObject(
+      { ok: true },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(aEvents).toContainEqual(
+      expect.objectContaining({ type: 'patch', fields: { motivation: 'over the bus' } }),
+    );
+    // Bad arguments are answered as data by the session, as over Comlink.
+    expect(await a.session.open('not-a-uuid', 'section-one')).toMatchObject({
+      ok: false,
+      code: 'BAD_MESSAGE',
+    });
+    await host.idle();
+    host.stop();
+  });
+
+  it('ignores what does not fit the schemas, on both sides', async () => {
+    const calls: unknown[] = [];
+    serveBus(channel('bus-2'), () => new Proxy({}, { get: () => () => calls.push(1) }) as never);
+    const events: TabEvent[] = [];
+    busSession(channel('bus-2'), 'A', (e) => void events.push(e));
+    const rogue = channel('bus-2');
+    rogue.postMessage({ type: 'call', tab: 'A', id: 1, method: 'constructor', args: [] });
+    rogue.postMessage({ type: 'call', tab: 'A', id: 'x', method: 'flush', args: [] });
+    rogue.postMessage({ type: 'event', tab: 'A', event: { type: 'patch', fields: 'nope' } });
+    rogue.postMessage('hello');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toEqual([]);
+    expect(events).toEqual([]);
+  });
+});
