@@ -52,6 +52,20 @@ test(
 );
 
 test(
+  "the tab's online event retries at once, even inside a long Retry-After",
+  onDevice(async ({ page, proxy, context }) => {
+    proxy.fail({ status: 503, count: 1, retryAfter: 30 });
+    await page.getByLabel(FIELD).fill('back online');
+    await expect(saveStatus(page)).toHaveAttribute('data-state', 'saved-locally');
+    // Playwright's offline switch doesn't reach the worker, but the page sees online again.
+    await context.setOffline(true);
+    await context.setOffline(false);
+    await expectSaved(page, 5_000);
+    expect(proxy.saves().map((s) => s.status)).toEqual([503, 200]);
+  }),
+);
+
+test(
   'an expired session is refreshed once and the edit saved',
   onDevice(async ({ page, proxy }) => {
     proxy.fail({ status: 401, count: 1, message: 'The access token has expired.' });
