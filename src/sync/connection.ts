@@ -154,8 +154,13 @@ export class Connection {
         const workerId = answer.value.workerId;
         const gone = this.transport.watch(workerId).then((): typeof GONE => GONE);
         void gone.then(() => this.lost(endpoint));
+        // Time-boxed: a worker that dies again meanwhile must not hold every call forever.
         if (this.connectedOnce)
-          await Promise.all([...this.reconnectListeners].map((l) => l(endpoint.session)));
+          await Promise.all(
+            [...this.reconnectListeners].map((listener) =>
+              timeout(listener(endpoint.session), CALL_TIMEOUT_MS, 'reopen'),
+            ),
+          );
         this.connectedOnce = true;
         return { ok: true, value: { endpoint, workerId, gone } };
       }
