@@ -43,6 +43,7 @@ it('keeps every acknowledged save across kill -9 (three times) and a SIGTERM mid
     const cycle = index + 1;
     const base = server.url;
     let stop = false;
+    const ackedThisCycle = new Set<string>();
     const writers = KEYS.map(async (key) => {
       let version = acked.get(key) ?? 0;
       // Bounded: at most 2,000 saves per writer per cycle, and the kill ends it sooner.
@@ -60,9 +61,17 @@ it('keeps every acknowledged save across kill -9 (three times) and a SIGTERM mid
         if (res.status !== 200) throw new Error(`save answered ${res.status}`);
         version = (await json<{ data: { version: number } }>(res)).data.version;
         acked.set(key, version);
+        ackedThisCycle.add(key);
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 400 + cycle * 300));
+    // Kill only once every writer has had a save acknowledged (≤ 20 s, however loaded the
+    // machine), then at a different moment each cycle.
+    for (let waited = 0; ackedThisCycle.size < KEYS.length && waited < 20_000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ackedThisCycle.size, 'every writer got a save through before the kill').toBe(
+      KEYS.length,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200 + cycle * 250));
     server.child.kill(signal);
     stop = true;
     await Promise.all(writers);
@@ -86,11 +95,12 @@ it('keeps every acknowledged save across kill -9 (three times) and a SIGTERM mid
     for (const key of KEYS) {
       const stored = sections.find((s) => s.section_key === key);
       const want = acked.get(key) ?? 0;
+      const version = stored?.version ?? 0;
       // The save in flight at the kill may have committed without its answer arriving.
-      expect(stored?.version, `${key} after kill ${cycle}`).toBeGreaterThanOrEqual(want);
-      expect(stored?.version, `${key} after kill ${cycle}`).toBeLessThanOrEqual(want + 1);
-      expect(stored?.data.counter, key).toBe(stored?.version);
-      acked.set(key, stored?.version ?? 0);
+      expect(version, `${key} after ${signal} ${cycle}`).toBeGreaterThanOrEqual(want);
+      expect(version, `${key} after ${signal} ${cycle}`).toBeLessThanOrEqual(want + 1);
+      expect(stored?.data.counter, key).toBe(version);
+      acked.set(key, version);
     }
     console.log(
       `${signal} #${cycle}: acknowledged versions ${KEYS.map((k) => acked.get(k)).join(', ')} all present after restart`,
