@@ -8,7 +8,6 @@ import {
   type SectionView,
   type TabEvent,
   type WorkerResult,
-  type WorkerSessionApi,
 } from '../../worker/protocol.ts';
 import { getSectionStore } from '../stores/section-store.ts';
 import { supabase } from '../supabase-client.ts';
@@ -104,23 +103,25 @@ async function connect(
   const hello = await connection.connect();
   if (!hello.ok) return hello;
   current = connection;
-  const api = new Proxy({} as Omit<WorkerSessionApi, 'hello'>, {
-    get:
-      (_target, name: keyof Omit<WorkerSessionApi, 'hello'>) =>
-      (...args: never[]) =>
-        (connection.call as (n: string, ...a: unknown[]) => Promise<unknown>)(name, ...args),
-  });
+  // A new worker (the old one died or was replaced) knows nothing of this tab's sections yet.
+  const opened = new Map<string, { planId: string; sectionKey: SectionKey }>();
 
   const client: SyncClient = {
     tabId,
-    open: (planId, sectionKey) => api.open(planId, sectionKey),
-    close: (planId, sectionKey) => api.close(planId, sectionKey),
-    edit: (planId, sectionKey, fields) => api.edit(planId, sectionKey, fields),
+    open: (planId, sectionKey) => {
+      opened.set(`${planId}/${sectionKey}`, { planId, sectionKey });
+      return connection.call('open', planId, sectionKey);
+    },
+    close: (planId, sectionKey) => {
+      opened.delete(`${planId}/${sectionKey}`);
+      return connection.call('close', planId, sectionKey);
+    },
+    edit: (planId, sectionKey, fields) => connection.call('edit', planId, sectionKey, fields),
     resolveConflict: (planId, sectionKey, choice) =>
-      api.resolveConflict(planId, sectionKey, choice),
-    setAuth: (token) => api.setAuth(token),
-    flush: () => api.flush(),
-    freshen: (signal) => api.freshen(signal),
+      connection.call('resolveConflict', planId, sectionKey, choice),
+    setAuth: (token) => connection.call('setAuth', token),
+    flush: () => connection.call('flush'),
+    freshen: (signal) => connection.call('freshen', signal),
   };
   // F2, F3: the worker refetches when a tab shows up or gains focus, and polls while one is visible.
   const visibility = () =>
@@ -129,17 +130,6 @@ async function connect(
   document.addEventListener('visibilitychange', visibility);
   window.addEventListener('focus', () => void client.freshen({ kind: 'focus' }));
   window.addEventListener('online', () => void client.freshen({ kind: 'online' }));
-  // A new worker (the old one died or was replaced) knows nothing of this tab's sections yet.
-  const opened = new Map<string, { planId: string; sectionKey: SectionKey }>();
-  const { open, close } = client;
-  client.open = async (planId, sectionKey) => {
-    opened.set(`${planId}/${sectionKey}`, { planId, sectionKey });
-    return open(planId, sectionKey);
-  };
-  client.close = async (planId, sectionKey) => {
-    opened.delete(`${planId}/${sectionKey}`);
-    return close(planId, sectionKey);
-  };
   connection.onReconnect(async (session) => {
     visibility();
     await Promise.all(
