@@ -13,11 +13,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, startServer, stopAll, type ServerProcess } from './process-support.ts';
+import { ROOT, spawnServer, startServer, stopAll, type ServerProcess } from './process-support.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'mpfs-main-'));
 afterAll(() => {
@@ -155,8 +156,19 @@ describe('startup errors: one line that says the fix, exit 1, nothing overwritte
     expect(readFileSync(file, 'utf8')).toBe('not a folder');
   });
 
-  // Root reads every folder, so this needs another user: run as `nobody` when the suite is root.
-  it.skipIf(process.getuid?.() !== 0)('DATA_DIR is not readable by the user', async () => {
+  // Root reads every folder, so this needs another user: run as `nobody` when the suite is root
+  // and `nobody` can read the project (a checkout under /root can't be).
+  const nobodyCanRun =
+    process.getuid?.() === 0 &&
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require('fs').accessSync(${JSON.stringify(path.join(ROOT, 'node_modules/tsx/package.json'))})`,
+      ],
+      { uid: 65534, gid: 65534, cwd: '/' },
+    ).status === 0;
+  it.skipIf(!nobodyCanRun)('DATA_DIR is not readable by the user', async () => {
     const dir = path.join(root, 'roots-only');
     mkdirSync(path.join(dir, 'data'), { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);

@@ -64,10 +64,14 @@ describe.skipIf(!(await postgresAvailable()))('concurrent saves on Postgres', ()
     }
     expect(lost, 'acknowledged saves missing from the final counter').toBeGreaterThan(0);
 
-    const planId = await app.newPlan();
-    const creators = await app.sameVersion(planId, 30, 0);
-    const winners = creators.filter((s) => s === 200).length;
-    console.log(`select-then-upsert, 30 creators with version 0: ${winners} × 200`);
+    let winners = 0;
+    for (let round = 1; round <= 3 && winners <= 1; round++) {
+      const creators = await app.sameVersion(await app.newPlan(), 30, 0);
+      winners = creators.filter((s) => s === 200).length;
+      console.log(
+        `select-then-upsert, 30 creators with version 0, round ${round}: ${winners} × 200`,
+      );
+    }
     expect(winners, 'several "won" the create').toBeGreaterThan(1);
   });
 });
