@@ -46,6 +46,10 @@ async function call(app: App, method: string, path: string, options: Call = {}) 
 
 const NIL_PLAN = '6f1c2a4e-8b7d-4c3e-9a1f-2d3b4c5e6f70';
 
+/** Words of an instruction: every error message tells the caller what to do. */
+const FIX_HINT =
+  /\b(use|send|add|fix|check|remove|rename|split|flatten|save|sign|try|must|list)\b/i;
+
 function expectError(result: { status: number; json: Record<string, unknown> }, status: number) {
   expect(result.status).toBe(status);
   expect(result.json.success).toBe(false);
@@ -809,6 +813,8 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
       const result = await call(sections, method, path, { token: alice.token, ...options });
       expectError(result, 400);
       expect(result.json.error).toBe('BAD_REQUEST');
+      // The message says what to do about it, not only what went wrong.
+      expect(result.json.message).toMatch(FIX_HINT);
       expect(
         (await call(sections, 'GET', `/plan-sections?planId=${planId}`, { token: alice.token }))
           .json.data,

@@ -117,7 +117,8 @@ export function findSectionDataProblem(data: unknown): string | null {
       continue;
     }
     if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return 'data contains a number too large to store';
+      if (!Number.isFinite(value))
+        return 'data contains a number too large to store; use a smaller one or send it as a string';
       continue;
     }
     if (typeof value !== 'object') return 'data must contain only JSON values';
