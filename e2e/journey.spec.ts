@@ -47,7 +47,9 @@ test('a new user creates a plan, edits it in two tabs and finds it after a reloa
   await expect(mirror).toHaveValue('Fresh bread');
   await expectSaved(page);
   await expectSaved(second);
-  expect(await states(page)).toEqual(['saved', 'pending', 'saving', 'saved']);
+  // pending → saving → saved; on a loaded machine the typing may span more than one debounce
+  // window, which repeats pending → saving before the final saved, in that order only.
+  expect((await states(page)).join(',')).toMatch(/^saved(,pending,saving)+,saved$/);
 
   const unicode = 'Café ☕ — שלום — e\u0301 — 👩‍🍳';
   await page.getByLabel('What worries you most?').fill(unicode);
