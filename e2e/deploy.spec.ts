@@ -75,3 +75,35 @@ test('a deploy while a tab is open: one writer, the old tab reloads, nothing los
   await context.close();
   await proxy.close();
 });
+
+test('no SharedWorker: a newer build makes the older leader retire; reloading loses nothing', async ({
+  browser,
+}) => {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const { context, proxy } = await deviceBehindProxy(browser, user, 'dedicated');
+  const oldTab = await openSection(context, planId);
+  await oldTab.getByLabel(FIELD).fill('typed before the deploy');
+  await expectSaved(oldTab);
+
+  proxy.serveStatic(newBuild);
+  const newTab = await context.newPage();
+  await newTab.goto(`/plans/${planId}/section-one`);
+  // The newer follower can't use the older leader: both sides are told to reload.
+  await expect(newTab.getByRole('alert').first()).toContainText('reload');
+  await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
+  await oldTab.getByLabel(CONCERNS).fill('typed in the old tab after the deploy');
+
+  await oldTab.getByRole('button', { name: 'Reload' }).click();
+  await newTab.reload();
+  for (const tab of [oldTab, newTab]) {
+    await expect(tab.getByLabel(CONCERNS)).toHaveValue('typed in the old tab after the deploy');
+    await expectSaved(tab);
+  }
+  expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
+    motivation: 'typed before the deploy',
+    concerns: 'typed in the old tab after the deploy',
+  });
+  await context.close();
+  await proxy.close();
+});

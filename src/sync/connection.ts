@@ -37,6 +37,8 @@ export interface Transport {
   watch(workerId: string): Promise<void>;
   /** How long hello may take before trying again (default HELLO_TIMEOUT_MS). */
   helloTimeoutMs?: number;
+  /** The worker reached speaks another protocol (the tab is told to reload, too). */
+  onMismatch?(): void;
 }
 
 const GONE = Symbol('gone');
@@ -166,6 +168,7 @@ export class Connection {
       }
       endpoint.dispose();
       last = answer;
+      if (answer.code === WORKER_CODES.PROTOCOL_MISMATCH) this.transport.onMismatch?.();
       // A protocol mismatch won't go away by retrying: the tab must reload.
       if (answer.code !== WORKER_CODES.TIMEOUT) break;
     }

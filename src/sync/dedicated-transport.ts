@@ -4,7 +4,7 @@
 // every tab's Connection says hello again (nothing acknowledged is lost: it is in IndexedDB).
 import * as Comlink from 'comlink';
 import { BUS_NAME, busSession } from '../../worker/adapters/broadcast-bus.ts';
-import type { WorkerSessionApi } from '../../worker/protocol.ts';
+import { PROTOCOL_VERSION, WORKERS_CHANNEL, type WorkerSessionApi } from '../../worker/protocol.ts';
 import type { Transport } from './connection.ts';
 import { workerGone } from './shared-transport.ts';
 
@@ -50,6 +50,17 @@ export function dedicatedTransport(tabId: string): Transport {
       }
       const bus = busSession(new BroadcastChannel(BUS_NAME), tabId, onEvent);
       return { session: bus.session, listener: onEvent, dispose: bus.dispose };
+    },
+    // R20 for the fallback: a follower of a newer build has no worker to announce itself, so it
+    // speaks for itself; the older leader's worker then retires and tells its tabs to reload.
+    onMismatch() {
+      const channel = new BroadcastChannel(WORKERS_CHANNEL);
+      channel.postMessage({
+        type: 'announce',
+        workerId: `tab:${tabId}`,
+        protocolVersion: PROTOCOL_VERSION,
+      });
+      channel.close();
     },
     async watch(workerId) {
       if (leader && leaderWorkerId === null) leaderWorkerId = workerId;
