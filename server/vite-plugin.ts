@@ -33,6 +33,7 @@ export function localApi(options: LocalApiOptions = {}): Plugin {
         logLevel: isLogLevel(process.env.LOG_LEVEL ?? '')
           ? (process.env.LOG_LEVEL as LogLevel)
           : 'info',
+        accessTokenTtl: Number(process.env.ACCESS_TOKEN_TTL_SECONDS) || undefined,
       });
       const listener = getRequestListener(local.app.fetch);
       server.middlewares.use((req, res, next) => {
