@@ -257,6 +257,25 @@ describe('host: test hooks', () => {
 });
 
 describe('host: two script versions at once (R20)', () => {
+  it("R16, R20: a live worker's records are adopted as soon as it is gone", async () => {
+    const store = new MemoryStore();
+    const api = new MemoryApi();
+    const liveness = new MemoryLiveness();
+    const first = new SyncHost({ api, store, liveness, seed: 1, workerId: 'one', log: () => {} });
+    const tab = await openTab(first, 'A');
+    await tab.session.edit(PLAN, KEY, { motivation: 'owned by one' });
+    const second = new SyncHost({ api, store, liveness, seed: 2, workerId: 'two', log: () => {} });
+    await second.idle();
+    expect(second.engineState.sections).toEqual({}); // one still runs: its records stay its own
+    await openTab(second, 'B'); // a tab brings the token the resend needs
+    first.stop();
+    liveness.releaseWorker('one');
+    await advance(SAVE_DEBOUNCE_MS);
+    await second.idle();
+    expect(api.get(PLAN, KEY)?.data).toEqual({ motivation: 'owned by one' });
+    expect([...store.outbox.values()]).toEqual([]);
+  });
+
   it('a newer worker retires this one: tabs told to reload, edits kept, no save, then it ends', async () => {
     const terminate = vi.fn();
     const liveness = new MemoryLiveness();

@@ -165,6 +165,8 @@ export class SyncHost {
   private retiredReason: string | null = null;
   /** Workers of another protocol this one has heard of (R20). */
   private readonly peers = new Set<string>();
+  /** Live workers whose records this one adopts once they are gone (R16, R20). */
+  private readonly awaited = new Set<string>();
   /** Requests and writes under way (for idle()). */
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly freshener: Freshener | null = null;
@@ -513,10 +515,14 @@ export class SyncHost {
   private async start(): Promise<void> {
     try {
       this.liveness.holdWorker(this.workerId);
-      // Records of a worker that still runs (another script version during a deploy) stay its own.
-      await this.adopt(
-        async (owner) => owner !== this.workerId && !(await this.liveness.isWorkerAlive(owner)),
-      );
+      // Records of a worker that still runs (another script version during a deploy) stay its
+      // own until it is gone; then they are adopted here (R16, R20).
+      await this.adopt(async (owner) => {
+        if (owner === this.workerId) return false;
+        if (!(await this.liveness.isWorkerAlive(owner))) return true;
+        this.adoptWhenGone(owner);
+        return false;
+      });
     } catch (error) {
       this.log('restoring unsaved edits failed', error);
     } finally {
@@ -584,14 +590,19 @@ export class SyncHost {
       );
       return first;
     }
-    if (first && this.liveness.whenWorkerGone) {
-      void this.liveness
-        .whenWorkerGone(peer.workerId)
-        .then(() => this.ready)
-        .then(() => this.adopt(async (owner) => owner === peer.workerId))
-        .catch((error: unknown) => this.log('adopting an older worker failed', error));
-    }
+    if (first) this.adoptWhenGone(peer.workerId);
     return true;
+  }
+
+  /** Adopts a live worker's unsaved edits once it is gone (once per worker). */
+  private adoptWhenGone(workerId: string): void {
+    if (this.awaited.has(workerId) || !this.liveness.whenWorkerGone) return;
+    this.awaited.add(workerId);
+    void this.liveness
+      .whenWorkerGone(workerId)
+      .then(() => this.ready)
+      .then(() => this.adopt(async (owner) => owner === workerId))
+      .catch((error: unknown) => this.log('adopting the edits of a worker failed', error));
   }
 
   /** Whether a newer worker took over (R20). */
