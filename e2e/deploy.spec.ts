@@ -12,6 +12,7 @@ import {
   expect,
   expectSaved,
   openSection,
+  saveStatus,
   serverSection,
   test,
 } from './fixtures.ts';
@@ -54,6 +55,8 @@ test('a deploy while a tab is open: one writer, the old tab reloads, nothing los
   await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
   const savesBefore = proxy.saves().length;
   await oldTab.getByLabel(CONCERNS).fill('typed in the old tab after the deploy');
+  await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'error');
+  await expect(saveStatus(oldTab)).toContainText('reload this page');
   await newTab.getByLabel(SUCCESS).fill('typed in the new tab');
   await expectSaved(newTab);
   // Everything saved since the deploy was sent by the new worker (its id prefixes the mutation).

@@ -298,6 +298,10 @@ describe('host: two script versions at once (R20)', () => {
     await host.idle();
     expect(api.puts).toHaveLength(0);
     expect([...store.outbox.values()][0]?.fields).toEqual({ motivation: 'typed in the old tab' });
+    // The status says so too: only a reload gets it saved.
+    expect(tab.events.filter((e) => e.type === 'view').at(-1)).toMatchObject({
+      view: { status: 'error', message: MESSAGES.retired },
+    });
     expect(terminate).not.toHaveBeenCalled();
     liveness.kill('A');
     await host.idle();

@@ -25,6 +25,8 @@ export const MESSAGES = {
   offline: "Saved on this device; the server can't be reached yet — retrying.",
   loadOffline: "Can't reach the server to load this section yet — retrying.",
   refreshingSession: 'Saved on this device; renewing your session to send it.',
+  retired:
+    'A newer version of this app is open: reload this page to save. Your edits are kept on this device.',
   conflict: 'This section was changed on another device: choose which version to keep.',
 } as const;
 

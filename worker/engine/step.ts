@@ -36,6 +36,9 @@ export function initialState(seed: number, idPrefix = 'm'): EngineState {
 /** R13: one status per section, derived from its state, in this order of precedence. */
 export function statusOf(s: SectionState): { status: SaveStatus; message: string | null } {
   if (s.conflict) return { status: SAVE_STATUS.conflict, message: MESSAGES.conflict };
+  // R20: only a reload (to the newer version) gets these edits saved.
+  if (s.retired && s.pending.length > 0 && !s.inFlight)
+    return { status: SAVE_STATUS.error, message: MESSAGES.retired };
   if (s.blocker?.kind === 'unauthorized' && !s.blocker.refreshing)
     return { status: SAVE_STATUS.error, message: MESSAGES.sessionExpired };
   if (s.blocker?.kind === 'rejected')
@@ -344,7 +347,12 @@ export function step(state: EngineState, input: Input): StepResult {
       }
       const loadId = st.nextId();
       st.set(
-        newSection(input.planId, input.sectionKey, { phase: 'loading', loadId, tabs: [input.tab] }),
+        newSection(input.planId, input.sectionKey, {
+          phase: 'loading',
+          loadId,
+          tabs: [input.tab],
+          ...(st.retired ? { retired: true } : {}),
+        }),
       );
       st.emit({ type: 'load', id, loadId, planId: input.planId, sectionKey: input.sectionKey });
       break;
@@ -617,7 +625,7 @@ export function step(state: EngineState, input: Input): StepResult {
     case 'retire': {
       // R20: no save leaves this worker any more; the one in flight may still answer.
       st.retired = true;
-      for (const s of Object.values(st.sections)) if (s.timer) st.set(clearTimer(st, s));
+      for (const s of Object.values(st.sections)) st.set({ ...clearTimer(st, s), retired: true });
       break;
     }
 
@@ -640,6 +648,7 @@ export function step(state: EngineState, input: Input): StepResult {
           conflict: r.outbox.conflict,
           unconfirmed: r.outbox.unconfirmed,
           lastAttempt: r.outbox.attempt ?? null,
+          ...(st.retired ? { retired: true } : {}),
         });
         st.persist(s, { snapshot: s.server, outbox: outboxOf(s) });
         s = startSave(st, s);

@@ -87,6 +87,8 @@ export interface SectionState {
    * version reuses its mutation id, so a save that landed is answered 200, not 409.
    */
   lastAttempt?: SaveAttempt | null;
+  /** R20: this worker retired; what is unsaved waits on the device for the newer worker. */
+  retired?: boolean;
 }
 
 /** One save attempt's identity: what the server compares to its last applied mutation id. */
