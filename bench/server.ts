@@ -2,8 +2,9 @@
 // child process) on PGlite and on a real Postgres, with 1, 10 and 50 clients; the atomic save
 // against a plain unconditional UPDATE of the same row, measured in the same run, interleaved and
 // in alternating order (ratio goal ≥ 0.8); p50/p95/p99 latency. Each client saves its own section in a loop with the
-// version it got back. Bounded: BENCH_SECONDS per measurement (default 2, two rounds per mode)
-// and at most 50,000 requests each. BENCH_PG_URL / TEST_PG_URL: the Postgres (default
+// version it got back. Bounded: BENCH_ROUNDS rounds (default 6) of BENCH_SECONDS (default 1) per
+// mode, and at most 50,000 requests per measurement. Short alternating rounds, so a burst of other
+// work on the machine falls on both modes alike. BENCH_PG_URL / TEST_PG_URL: the Postgres (default
 // postgres://postgres@127.0.0.1:5432/test); without one, only PGlite is measured.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -12,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { postgresAvailable } from '../server/test-support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = 2;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const MAX_REQUESTS = 50_000;
 const CLIENT_COUNTS = [1, 10, 50];
 const KEYS = ['section-one', 'section-two', 'section-three', 'section-four', 'section-five'];
