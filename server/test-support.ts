@@ -2,7 +2,9 @@
 // users and signed tokens.
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { signAccessToken } from '../supabase/functions/_shared/auth.ts';
+import { createJwtVerifier, signAccessToken } from '../supabase/functions/_shared/auth.ts';
+import { createBusinessPlansApp } from '../supabase/functions/business-plans/app.ts';
+import { createPlanSectionsApp } from '../supabase/functions/plan-sections/app.ts';
 import type { Db, Tx } from '../supabase/functions/_shared/db.ts';
 import { createPostgresDb } from '../supabase/functions/_shared/db-postgres.ts';
 import { createPgliteDb } from './db-pglite.ts';
@@ -104,6 +106,12 @@ export async function createTestUser(db: Db, email?: string): Promise<TestUser> 
 }
 
 export const silentLog = () => {};
+
+/** The two Edge Function apps on `db`, verifying tokens signed with TEST_SECRET, quiet. */
+export function createFunctionApps(db: Db) {
+  const deps = { db, verifyToken: createJwtVerifier(TEST_SECRET), log: silentLog };
+  return { plans: createBusinessPlansApp(deps), sections: createPlanSectionsApp(deps) };
+}
 
 /** What `public.save_plan_section` returns (see the migrations and `saveSection`). */
 export type SaveFunctionResult =

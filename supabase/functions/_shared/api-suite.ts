@@ -6,14 +6,12 @@ import { createAuthApp } from '../../../server/auth.ts';
 import { migrate } from '../../../server/migrate.ts';
 import {
   TEST_SECRET,
+  createFunctionApps,
   createTestUser,
-  silentLog,
   type TestDatabase,
   type TestUser,
 } from '../../../server/test-support.ts';
-import { createBusinessPlansApp } from '../business-plans/app.ts';
-import { createPlanSectionsApp } from '../plan-sections/app.ts';
-import { createJwtVerifier, signAccessToken } from './auth.ts';
+import { signAccessToken } from './auth.ts';
 import { LIMITS, SECTION_KEYS } from './schema.ts';
 
 type App = { request: (input: string, init?: RequestInit) => Response | Promise<Response> };
@@ -68,9 +66,7 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
 
   beforeAll(async () => {
     env = await open();
-    const deps = { db: env.db, verifyToken: createJwtVerifier(TEST_SECRET), log: silentLog };
-    plans = createBusinessPlansApp(deps);
-    sections = createPlanSectionsApp(deps);
+    ({ plans, sections } = createFunctionApps(env.db));
     auth = createAuthApp({ db: env.db, jwtSecret: TEST_SECRET, refreshReuseSeconds: 0 });
   });
   afterAll(async () => {

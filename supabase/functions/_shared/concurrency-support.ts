@@ -1,10 +1,7 @@
 // Concurrent writers through the app, for the concurrency tests on both adapters: read → change
 // → save, retrying on 409, bounded in attempts.
 import { expect } from 'vitest';
-import { TEST_SECRET, silentLog, type TestUser } from '../../../server/test-support.ts';
-import { createBusinessPlansApp } from '../business-plans/app.ts';
-import { createPlanSectionsApp } from '../plan-sections/app.ts';
-import { createJwtVerifier } from './auth.ts';
+import { createFunctionApps, type TestUser } from '../../../server/test-support.ts';
 import type { Db } from './db.ts';
 
 export interface WritersResult {
@@ -17,9 +14,7 @@ export interface WritersResult {
 }
 
 export function concurrencyHarness(db: Db, user: TestUser) {
-  const deps = { db, verifyToken: createJwtVerifier(TEST_SECRET), log: silentLog };
-  const sections = createPlanSectionsApp(deps);
-  const plans = createBusinessPlansApp(deps);
+  const { sections, plans } = createFunctionApps(db);
   const headers = { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' };
 
   async function newPlan(): Promise<string> {

@@ -7,14 +7,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import {
   TEST_SECRET,
+  createFunctionApps,
   createTestUser,
-  silentLog,
   type TestDatabase,
   type TestUser,
 } from '../../../server/test-support.ts';
-import { createBusinessPlansApp } from '../business-plans/app.ts';
-import { createPlanSectionsApp } from '../plan-sections/app.ts';
-import { createJwtVerifier, signAccessToken } from './auth.ts';
+import type { createPlanSectionsApp } from '../plan-sections/app.ts';
+import { signAccessToken } from './auth.ts';
 import { LIMITS, SECTION_KEYS } from './schema.ts';
 
 /** mulberry32: a small, fast, seedable PRNG. */
@@ -194,9 +193,9 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
 
   beforeAll(async () => {
     env = await open();
-    const deps = { db: env.db, verifyToken: createJwtVerifier(TEST_SECRET), log: silentLog };
-    sections = createPlanSectionsApp(deps);
-    const plans = createBusinessPlansApp(deps);
+    const apps = createFunctionApps(env.db);
+    sections = apps.sections;
+    const plans = apps.plans;
     alice = await createTestUser(env.db);
     bob = await createTestUser(env.db);
     const newPlan = async (user: TestUser) => {
