@@ -7,10 +7,11 @@ import { supabase } from '../supabase-client.ts';
 /** Only a build pointed at a Supabase project has Realtime. */
 export const REALTIME_AVAILABLE = Boolean(import.meta.env.VITE_SUPABASE_URL);
 /**
- * A subscription to a table outside the `supabase_realtime` publication is SUBSCRIBED yet silent,
- * so the poll is stretched only when the build says the publication has `plan_sections`.
+ * A subscription to a table outside the `supabase_realtime` publication is SUBSCRIBED yet silent;
+ * migration 20261125170000 adds `plan_sections` to it, so a live subscription stretches the poll
+ * unless a build for a project without that migration says `VITE_REALTIME_PLAN_SECTIONS=0`.
  */
-const REALTIME_TRUSTED = import.meta.env.VITE_REALTIME_PLAN_SECTIONS === '1';
+const REALTIME_TRUSTED = import.meta.env.VITE_REALTIME_PLAN_SECTIONS !== '0';
 
 /** Subscribes to the plan's section rows while the editor shows one of them. Returns a stop. */
 export function watchPlan(client: SyncClient, planId: string): () => void {
