@@ -9,6 +9,7 @@ export default tseslint.config(
       'dist',
       'node_modules',
       '.data',
+      '.tmp',
       'test-results',
       'playwright-report',
       'supabase/functions/*/index.ts',
