@@ -3,7 +3,7 @@
 // Rules M1–M8 and F1–F6: docs/merge-rules.md. Device B talks through its own proxy, so it can go
 // offline (context.setOffline does not reach a SharedWorker).
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { startDeviceProxy, type DeviceProxy } from './device-proxy.ts';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import {
   api,
   BASE_URL,
@@ -26,7 +26,7 @@ const KEY = 'section-one';
 interface Device {
   context: BrowserContext;
   tabs: Page[];
-  proxy: DeviceProxy | null;
+  proxy: FaultProxy | null;
 }
 
 /** A device signed in at `baseURL`, with `tabs` tabs on the plan's first section. */
@@ -36,7 +36,7 @@ async function openDevice(
   planId: string,
   options: { viaProxy: boolean; tabs?: number },
 ): Promise<Device> {
-  const proxy = options.viaProxy ? await startDeviceProxy(BASE_URL) : null;
+  const proxy = options.viaProxy ? await startFaultProxy(BASE_URL) : null;
   const context = await browser.newContext({ baseURL: proxy?.url ?? BASE_URL });
   const first = await context.newPage();
   await signIn(first, user);
@@ -145,8 +145,9 @@ test('F4: an unchanged plan is answered 304 Not Modified, and counted', async ({
   const planId = await createPlan(user);
   const b = await openDevice(browser, user, planId, { viaProxy: true, tabs: 1 });
   const tab = b.tabs[0]!;
-  const lists = () =>
-    b.proxy!.answers.filter((l) => /^GET \/functions\/v1\/plan-sections \d+$/.test(l));
+  const listGets = () =>
+    b.proxy!.attempts.filter((a) => a.method === 'GET' && a.path === '/functions/v1/plan-sections');
+  const lists = () => listGets().map((a) => `GET ${a.path} ${a.status}`);
   const before = await stats();
   // Focus until a fetch goes out while none is in flight: the first gets the ETag, a later one
   // sends it back and, nothing having changed, gets 304 with no body.
@@ -158,8 +159,7 @@ test('F4: an unchanged plan is answered 304 Not Modified, and counted', async ({
     .toBeGreaterThan(0);
   expect(lists()[0]).toMatch(/ 200$/);
   // The server counted every list request the device sent (a last focus may still be on its way).
-  const sent = () =>
-    b.proxy!.requests.filter((l) => l === 'GET /functions/v1/plan-sections').length;
+  const sent = () => listGets().length;
   await expect
     .poll(async () => {
       const counted =
