@@ -63,3 +63,36 @@ describe('section store', () => {
     expect(store.getState().data.a).toBe('me');
   });
 });
+
+describe('section store status (contract §4: saved means the server has every edit)', () => {
+  it('a keystroke turns saved into pending at once, before the worker answers', () => {
+    const store = createSectionStore();
+    store.view(view({ a: '' }), 0);
+    store.typed({ a: 'x' });
+    expect(store.getState().status).toBe('pending');
+  });
+
+  it('a saved view sent before the worker had the keystroke stays pending', () => {
+    const store = createSectionStore();
+    store.view(view({ a: '' }), 0);
+    store.typed({ a: 'x' });
+    store.view(view({ a: '' }, 'saved'), 0);
+    expect(store.getState().status).toBe('pending');
+    store.acknowledged({ a: 'x' }, 1);
+    store.view(view({ a: 'x' }, 'saved'), 1);
+    expect(store.getState().status).toBe('saved');
+  });
+
+  it('keeps other statuses while typing, and an edit the worker refused is an error', () => {
+    const store = createSectionStore();
+    store.view(view({ a: '' }, 'saved-locally'), 0);
+    store.typed({ a: 'x' });
+    expect(store.getState().status).toBe('saved-locally');
+    store.acknowledged({ a: 'x' }, Number.MAX_SAFE_INTEGER);
+    store.fail('The sync worker did not answer.');
+    expect(store.getState()).toMatchObject({
+      status: 'error',
+      message: 'The sync worker did not answer.',
+    });
+  });
+});

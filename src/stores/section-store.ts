@@ -60,7 +60,11 @@ export function createSectionStore(): SectionStore {
   return Object.assign(store, {
     typed(fields: SectionData) {
       for (const name of Object.keys(fields)) unacked.set(name, (unacked.get(name) ?? 0) + 1);
-      store.setState((s) => ({ data: { ...s.data, ...fields } }));
+      // `saved` promises the server has every edit: from this keystroke on it no longer does.
+      store.setState((s) => ({
+        data: { ...s.data, ...fields },
+        status: s.status === SAVE_STATUS.saved ? SAVE_STATUS.pending : s.status,
+      }));
     },
     acknowledged(fields: SectionData, seq: number) {
       const resolved: SectionData = {};
@@ -92,7 +96,11 @@ export function createSectionStore(): SectionStore {
           loaded: true,
           data,
           serverVersion: view.serverVersion,
-          status: view.status,
+          // A view sent before the worker had our latest keystroke can't call it saved.
+          status:
+            view.status === SAVE_STATUS.saved && unacked.size > 0
+              ? SAVE_STATUS.pending
+              : view.status,
           message: view.message,
           conflict: view.conflict,
           failure: null,
@@ -100,7 +108,12 @@ export function createSectionStore(): SectionStore {
       });
     },
     fail(message: string) {
-      store.setState({ failure: message });
+      // The worker didn't take it: nothing may claim the edit is saved.
+      store.setState((s) => ({
+        failure: message,
+        status: s.loaded ? SAVE_STATUS.error : s.status,
+        message: s.loaded ? message : s.message,
+      }));
     },
   });
 }
