@@ -2,18 +2,7 @@
 // network errors, timeouts and bodies that aren't what the contract says.
 import { describe, expect, it } from 'vitest';
 import { FetchApi, parseRetryAfter } from './fetch-api.ts';
-
-const PLAN = '00000000-0000-4000-8000-000000000001';
-const AUTH = { functionsUrl: 'http://localhost:54321/functions/v1/', accessToken: 'tok' };
-const SECTION = {
-  id: 'row-1',
-  business_plan_id: PLAN,
-  section_key: 'section-one',
-  data: { motivation: 'bread' },
-  version: 3,
-  updated_at: '2026-01-01T00:00:00Z',
-  created_at: '2026-01-01T00:00:00Z',
-};
+import { AUTH, PLAN, SECTION } from './fetch-test-data.ts';
 
 interface Call {
   url: string;

@@ -2,18 +2,7 @@
 // fail, as data.
 import { describe, expect, it } from 'vitest';
 import { FetchFeed } from './fetch-feed.ts';
-
-const PLAN = '00000000-0000-4000-8000-000000000001';
-const AUTH = { functionsUrl: 'http://localhost:54321/functions/v1/', accessToken: 'tok' };
-const SECTION = {
-  id: 'row-1',
-  business_plan_id: PLAN,
-  section_key: 'section-one',
-  data: { motivation: 'bread' },
-  version: 3,
-  updated_at: '2026-01-01T00:00:00Z',
-  created_at: '2026-01-01T00:00:00Z',
-};
+import { AUTH, PLAN, SECTION } from './fetch-test-data.ts';
 
 function feed(answer: () => Response | Promise<Response>, calls: Request[] = []) {
   const fetchImpl = async (url: string | URL | Request, init?: RequestInit) => {
