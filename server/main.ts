@@ -115,8 +115,11 @@ async function main() {
 
   const shownHost =
     host === 'localhost' || host === '127.0.0.1' || host === '::1' ? 'localhost' : host;
-  console.log(`myplanforsuccess is running at http://${shownHost}:${bound.port}`);
-  console.log(`Data is kept in ${local.dataDir} (delete that folder to start over).`);
+  // One write, so whoever watches for the URL also has the data folder line (tests read both).
+  console.log(
+    `myplanforsuccess is running at http://${shownHost}:${bound.port}\n` +
+      `Data is kept in ${local.dataDir} (delete that folder to start over).`,
+  );
   if (!existsSync(path.join(staticDir, 'index.html')))
     console.log(
       `The app is not built yet (no ${path.join(staticDir, 'index.html')}): run npm run build. The API works meanwhile.`,
