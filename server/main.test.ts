@@ -1,5 +1,5 @@
 // `npm start`'s entry (server/main.ts) as a real process: the printed URL, /health, data kept
-// across a restart (database and JWT secret), clean stops, LOG_LEVEL, and the one-line errors for
+// across a restart (database and signing key), clean stops, LOG_LEVEL, and the one-line errors for
 // a taken port, a data folder in use, unusable, damaged or from a newer version (left untouched).
 import {
   chmodSync,
@@ -55,7 +55,8 @@ describe('server/main.ts (npm start)', () => {
     const { access_token: token } = (await signup.json()) as { access_token: string };
     const created = await post(`${url}/functions/v1/business-plans`, { title: 'Kept' }, token);
     expect(created.status).toBe(201);
-    expect(statSync(path.join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, 'signing-key.json')).mode & 0o777).toBe(0o600);
+    expect(existsSync(path.join(dataDir, 'jwt-secret'))).toBe(false);
     // One line per request at LOG_LEVEL=info, without the password or the token.
     expect(first.output()).toMatch(/^POST \/auth\/v1\/signup 200 \d+ms user=-$/m);
     expect(first.output()).toMatch(
@@ -79,7 +80,7 @@ describe('server/main.ts (npm start)', () => {
     expect(existsSync(path.join(dataDir, 'server.pid'))).toBe(false);
 
     const second = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-    // Same secret: the old access token still works, and the plan is still there.
+    // Same signing key: the old access token still works, and the plan is still there.
     const plans = await fetch(`${second.url}/functions/v1/business-plans`, {
       headers: { authorization: `Bearer ${token}` },
     });
