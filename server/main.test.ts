@@ -190,6 +190,21 @@ describe('startup errors: one line that says the fix, exit 1, nothing overwritte
     );
   });
 
+  it('the signing key is damaged', async () => {
+    const dir = path.join(root, 'bad-key');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'signing-key.json'), '{"kty":"EC","crv":"P-256"}\n');
+    const before = listing(dir);
+    await expectOneLine(
+      { DATA_DIR: dir },
+      /signing-key\.json holds no ES256 signing key\. Delete it/,
+    );
+    expect(readFileSync(path.join(dir, 'signing-key.json'), 'utf8')).toBe(
+      '{"kty":"EC","crv":"P-256"}\n',
+    );
+    expect(listing(dir)).toBe(before);
+  });
+
   it('pgdata is not a database', async () => {
     const dir = path.join(root, 'not-db');
     mkdirSync(path.join(dir, 'pgdata'), { recursive: true });
@@ -261,6 +276,7 @@ describe('startup errors: one line that says the fix, exit 1, nothing overwritte
     [{ PORT: 'abc' }, /PORT=abc is not a port number/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL=loud is not a log level/],
     [{ ACCESS_TOKEN_TTL_SECONDS: '0' }, /ACCESS_TOKEN_TTL_SECONDS=0 is not a lifetime/],
+    [{ JWT_ALG: 'none' }, /JWT_ALG=none is not supported: use ES256/],
   ])('a bad setting %j', async (env, message) => {
     await expectOneLine({ DATA_DIR: path.join(root, 'unused'), ...env }, message);
   });
