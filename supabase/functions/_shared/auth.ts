@@ -27,9 +27,6 @@ export const JWKS_PATH = '/auth/v1/.well-known/jwks.json';
 /** The audience and role of a signed-in user's access token. */
 export const AUTHENTICATED = 'authenticated';
 
-/** The asymmetric algorithms Supabase signs with; HS256 is the legacy shared secret. */
-export const ASYMMETRIC_ALGS = ['ES256', 'RS256'] as const;
-
 // Any UUID Postgres accepts: `auth.uid()` casts `sub` to uuid, so anything else must stop here.
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
