@@ -13,7 +13,7 @@ import { createServerApp } from '../server/app.ts';
 import { createPgliteDb } from '../server/db-pglite.ts';
 import { migrate } from '../server/migrate.ts';
 import {
-  TEST_SECRET,
+  TEST_SIGNING,
   createPostgresTestDatabase,
   plainUpdate,
   silentLog,
@@ -44,7 +44,7 @@ const serve = (app: ReturnType<typeof createServerApp>) =>
     server.keepAliveTimeout = 60_000;
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
-const options = { jwtSecret: TEST_SECRET, log: silentLog };
+const options = { signing: TEST_SIGNING, log: silentLog };
 const atomic = await serve(createServerApp({ db, ...options }));
 const plain = await serve(createServerApp({ db: withSaveVariant(db, plainUpdate), ...options }));
 const port = (server: Server) => (server.address() as AddressInfo).port;

@@ -7,7 +7,7 @@ import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServerApp } from './app.ts';
 import {
-  TEST_SECRET,
+  TEST_SIGNING,
   createPgliteTestDatabase,
   createTestUser,
   type TestDatabase,
@@ -39,7 +39,7 @@ beforeEach(async () => {
 });
 
 const makeApp = (testHooks = false) =>
-  createServerApp({ db: env.db, jwtSecret: TEST_SECRET, staticDir, testHooks, log });
+  createServerApp({ db: env.db, signing: TEST_SIGNING, staticDir, testHooks, log });
 
 describe('createServerApp', () => {
   it('answers /health with 200 {"ok":true}', async () => {
@@ -97,7 +97,7 @@ describe('createServerApp', () => {
       const printed: string[] = [];
       const app = createServerApp({
         db: env.db,
-        jwtSecret: TEST_SECRET,
+        signing: TEST_SIGNING,
         testHooks: true,
         logLevel,
         log: (line) => void printed.push(line),
@@ -155,7 +155,7 @@ describe('createServerApp', () => {
   });
 
   it('serves the API alone without a static folder', async () => {
-    const app = createServerApp({ db: env.db, jwtSecret: TEST_SECRET, log });
+    const app = createServerApp({ db: env.db, signing: TEST_SIGNING, log });
     expect((await app.request('/')).status).toBe(404);
     expect((await app.request('/health')).status).toBe(200);
   });

@@ -7,7 +7,7 @@
 //   /__test/*                        → test hooks, only with testHooks (TEST_HOOKS=1)
 //   anything else (GET)              → static files from staticDir, SPA fallback to index.html
 import { Hono, type Context } from 'hono';
-import { bearerToken, createJwtVerifier } from '../supabase/functions/_shared/auth.ts';
+import { bearerToken, createTokenVerifier } from '../supabase/functions/_shared/auth.ts';
 import type { Db } from '../supabase/functions/_shared/db.ts';
 import { ApiError, errorResponse } from '../supabase/functions/_shared/errors.ts';
 import { toErrorResponse } from '../supabase/functions/_shared/http.ts';
@@ -15,13 +15,14 @@ import { createBusinessPlansApp } from '../supabase/functions/business-plans/app
 import { createPlanSectionsApp } from '../supabase/functions/plan-sections/app.ts';
 import { createAuthApp } from './auth.ts';
 import { requestLevel, shouldLog, type LogLevel } from './log.ts';
+import { verifierKeys, type LocalSigning } from './signing.ts';
 import { serveStatic } from './static.ts';
 import { FUNCTIONS_PREFIX, createTestHooks, functionsHooks, mountTestHooks } from './test-hooks.ts';
 
 export interface ServerAppOptions {
   db: Db;
-  /** HS256 secret for access tokens (signed by /auth/v1, verified by the functions). */
-  jwtSecret: string;
+  /** The access tokens' keys (signed by /auth/v1, verified by the functions; signing.ts). */
+  signing: LocalSigning;
   /** The Vite build (dist/); without it only the API is served. */
   staticDir?: string;
   /** Mount /__test/* (TEST_HOOKS=1). Off by default. */
@@ -37,7 +38,7 @@ export interface ServerAppOptions {
 const API_PREFIXES = ['/auth/', '/functions/', '/rest/', '/__test', '/health'];
 
 export function createServerApp(options: ServerAppOptions) {
-  const { db, jwtSecret, staticDir } = options;
+  const { db, signing, staticDir } = options;
   const logLevel = options.logLevel ?? 'info';
   const log =
     options.log ??
@@ -45,7 +46,8 @@ export function createServerApp(options: ServerAppOptions) {
   const errorLog = (message: string, error?: unknown) =>
     console.error(`${message}:`, error instanceof Error ? (error.stack ?? error.message) : error);
   const hooks = options.testHooks ? createTestHooks() : null;
-  const signedBy = createJwtVerifier(jwtSecret);
+  // The functions get the keys as on Supabase: the public JWKS (SUPABASE_JWKS), a legacy secret.
+  const signedBy = createTokenVerifier(verifierKeys(signing));
   // With the test hooks, tokens issued before POST /__test/revoke-access-tokens are refused.
   const verifyToken = hooks ? hooks.revocation.wrap(signedBy) : signedBy;
   const fnDeps = { db, verifyToken, log: errorLog };
@@ -55,7 +57,7 @@ export function createServerApp(options: ServerAppOptions) {
   };
   const auth = createAuthApp({
     db,
-    jwtSecret,
+    signing,
     log: errorLog,
     accessTokenTtl: options.accessTokenTtl,
     verifyToken,

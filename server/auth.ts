@@ -4,6 +4,7 @@
 //   POST /auth/v1/token?grant_type=refresh_token    { refresh_token }   → new session (rotated)
 //   GET  /auth/v1/user                              Bearer → user
 //   POST /auth/v1/logout?scope=global|local|others  Bearer → 204
+//   GET  /auth/v1/.well-known/jwks.json             → the public signing keys (signing.ts)
 // Errors have the API's `{ success: false, error, message }` plus what supabase-js reads from
 // GoTrue (`msg`, `error_code`, `code` with the X-Supabase-Api-Version header), so its AuthApiError
 // carries a useful message and code.
@@ -12,9 +13,9 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import {
   AuthError,
+  JWKS_PATH,
   bearerToken,
-  createJwtVerifier,
-  signAccessToken,
+  createTokenVerifier,
   type VerifyToken,
 } from '../supabase/functions/_shared/auth.ts';
 import { sqlState, type Db, type Tx, type UserClaims } from '../supabase/functions/_shared/db.ts';
@@ -29,16 +30,24 @@ import {
 } from '../supabase/functions/_shared/http.ts';
 import { toIso } from '../supabase/functions/_shared/plans.ts';
 import { isStorableText } from '../supabase/functions/_shared/schema.ts';
+import {
+  publicJwks,
+  signAccessToken,
+  signerOf,
+  verifierKeys,
+  type LocalSigning,
+} from './signing.ts';
 
 export interface AuthAppOptions {
   db: Db;
-  jwtSecret: string;
+  /** Signs access tokens (JWT_ALG, default ES256) and publishes the JWKS. */
+  signing: LocalSigning;
   /** Access token lifetime in seconds (default 3600, as Supabase). */
   accessTokenTtl?: number;
   /** Seconds a just-rotated refresh token may still be used, e.g. by a second tab (default 10). */
   refreshReuseSeconds?: number;
   log?: Logger;
-  /** Checks access tokens on /user and /logout (default: the HS256 verifier for jwtSecret). */
+  /** Checks access tokens on /user and /logout (default: the verifier for signing's keys). */
   verifyToken?: VerifyToken;
   /** Seconds since the epoch that tokens are signed at (default: now). */
   clock?: () => number;
@@ -213,11 +222,12 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 }
 
 export function createAuthApp(options: AuthAppOptions) {
-  const { db, jwtSecret } = options;
+  const { db, signing } = options;
+  const signer = signerOf(signing);
   const ttl = options.accessTokenTtl ?? 3600;
   const reuseSeconds = options.refreshReuseSeconds ?? 10;
   const log = options.log ?? defaultLogger;
-  const verify = options.verifyToken ?? createJwtVerifier(jwtSecret);
+  const verify = options.verifyToken ?? createTokenVerifier(verifierKeys(signing));
   const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
   // Compared against when the email is unknown, so both failures take the same time.
   let dummyHash: Promise<string> | undefined;
@@ -233,7 +243,7 @@ export function createAuthApp(options: AuthAppOptions) {
 
   async function sessionBody(issued: { user: UserRow; sessionId: string; refreshToken: string }) {
     const now = clock();
-    const accessToken = await signAccessToken(jwtSecret, {
+    const accessToken = await signAccessToken(signer, {
       sub: issued.user.id,
       email: issued.user.email,
       sessionId: issued.sessionId,
@@ -287,6 +297,12 @@ export function createAuthApp(options: AuthAppOptions) {
   app.use('/token', only('POST'));
   app.use('/user', only('GET'));
   app.use('/logout', only('POST'));
+  app.use(JWKS_PATH.slice('/auth/v1'.length), only('GET'));
+
+  // As Supabase Auth: cacheable for a while, so a verifier elsewhere need not ask on every token.
+  app.get(JWKS_PATH.slice('/auth/v1'.length), (c) =>
+    c.json(publicJwks(signing), 200, { 'cache-control': 'public, max-age=600' }),
+  );
 
   app.post('/signup', async (c) => {
     const body = parseBody(SignupSchema, await readJsonBody(c));

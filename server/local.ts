@@ -1,12 +1,9 @@
-// Opens local mode's state in a data folder: the JWT secret (made on first start, mode 600), the
+// Opens local mode's state in a data folder: the signing key (made on first start, mode 600), the
 // PGlite database (DATA_DIR/pgdata, migrated), and the server app on top. Used by `npm start`
 // (main.ts) and `vite` dev (vite-plugin.ts).
-import { randomBytes } from 'node:crypto';
 import {
   accessSync,
-  chmodSync,
   constants,
-  existsSync,
   mkdirSync,
   readFileSync,
   rmSync,
@@ -18,6 +15,7 @@ import { createServerApp } from './app.ts';
 import type { PgliteDb } from './db-pglite.ts';
 import type { LogLevel } from './log.ts';
 import { StartupError, firstLine, inspectPgdata, openPgdata } from './pgdata.ts';
+import { loadLocalSigning } from './signing-files.ts';
 
 export { StartupError } from './pgdata.ts';
 
@@ -28,6 +26,8 @@ export interface LocalOptions {
   log?: (line: string, status: number) => void;
   logLevel?: LogLevel;
   accessTokenTtl?: number;
+  /** Where JWT_ALG / JWT_SECRET are read (default process.env; see signing-files.ts). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface LocalServer {
@@ -35,38 +35,6 @@ export interface LocalServer {
   db: PgliteDb;
   dataDir: string;
   close(): Promise<void>;
-}
-
-function loadOrCreateSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'jwt-secret');
-  try {
-    return readOrMakeSecret(file);
-  } catch (error) {
-    if (error instanceof StartupError) throw error;
-    throw new StartupError(
-      `${file} can't be read or made (${firstLine(error)}). Make it a readable file (or delete it: a new one is made at start, and everyone signs in again).`,
-    );
-  }
-}
-
-function readOrMakeSecret(file: string): string {
-  if (!existsSync(file)) {
-    try {
-      writeFileSync(file, randomBytes(48).toString('base64url') + '\n', {
-        mode: 0o600,
-        flag: 'wx',
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  chmodSync(file, 0o600);
-  const secret = readFileSync(file, 'utf8').trim();
-  if (secret.length < 32)
-    throw new StartupError(
-      `${file} holds no usable secret. Delete it; a new one is made at start.`,
-    );
-  return secret;
 }
 
 function isAlive(pid: number): boolean {
@@ -131,13 +99,13 @@ export async function openLocalServer(options: LocalOptions): Promise<LocalServe
   const unlock = lockDataDir(dataDir);
   let db: PgliteDb | undefined;
   try {
-    const jwtSecret = loadOrCreateSecret(dataDir);
+    const signing = loadLocalSigning(dataDir, options.env);
     db = await openPgdata(path.join(dataDir, 'pgdata'), (line) => {
       if (options.logLevel === 'debug') console.log(line);
     });
     const app = createServerApp({
       db,
-      jwtSecret,
+      signing,
       staticDir: options.staticDir,
       testHooks: options.testHooks,
       log: options.log,

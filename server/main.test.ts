@@ -1,5 +1,5 @@
 // `npm start`'s entry (server/main.ts) as a real process: the printed URL, /health, data kept
-// across a restart (database and JWT secret), clean stops, LOG_LEVEL, and the one-line errors for
+// across a restart (database and signing key), clean stops, LOG_LEVEL, and the one-line errors for
 // a taken port, a data folder in use, unusable, damaged or from a newer version (left untouched).
 import {
   chmodSync,
@@ -55,7 +55,8 @@ describe('server/main.ts (npm start)', () => {
     const { access_token: token } = (await signup.json()) as { access_token: string };
     const created = await post(`${url}/functions/v1/business-plans`, { title: 'Kept' }, token);
     expect(created.status).toBe(201);
-    expect(statSync(path.join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, 'signing-key.json')).mode & 0o777).toBe(0o600);
+    expect(existsSync(path.join(dataDir, 'jwt-secret'))).toBe(false);
     // One line per request at LOG_LEVEL=info, without the password or the token.
     expect(first.output()).toMatch(/^POST \/auth\/v1\/signup 200 \d+ms user=-$/m);
     expect(first.output()).toMatch(
@@ -79,7 +80,7 @@ describe('server/main.ts (npm start)', () => {
     expect(existsSync(path.join(dataDir, 'server.pid'))).toBe(false);
 
     const second = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-    // Same secret: the old access token still works, and the plan is still there.
+    // Same signing key: the old access token still works, and the plan is still there.
     const plans = await fetch(`${second.url}/functions/v1/business-plans`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -189,6 +190,21 @@ describe('startup errors: one line that says the fix, exit 1, nothing overwritte
     );
   });
 
+  it('the signing key is damaged', async () => {
+    const dir = path.join(root, 'bad-key');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'signing-key.json'), '{"kty":"EC","crv":"P-256"}\n');
+    const before = listing(dir);
+    await expectOneLine(
+      { DATA_DIR: dir },
+      /signing-key\.json holds no ES256 signing key\. Delete it/,
+    );
+    expect(readFileSync(path.join(dir, 'signing-key.json'), 'utf8')).toBe(
+      '{"kty":"EC","crv":"P-256"}\n',
+    );
+    expect(listing(dir)).toBe(before);
+  });
+
   it('pgdata is not a database', async () => {
     const dir = path.join(root, 'not-db');
     mkdirSync(path.join(dir, 'pgdata'), { recursive: true });
@@ -260,6 +276,7 @@ describe('startup errors: one line that says the fix, exit 1, nothing overwritte
     [{ PORT: 'abc' }, /PORT=abc is not a port number/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL=loud is not a log level/],
     [{ ACCESS_TOKEN_TTL_SECONDS: '0' }, /ACCESS_TOKEN_TTL_SECONDS=0 is not a lifetime/],
+    [{ JWT_ALG: 'none' }, /JWT_ALG=none is not supported: use ES256/],
   ])('a bad setting %j', async (env, message) => {
     await expectOneLine({ DATA_DIR: path.join(root, 'unused'), ...env }, message);
   });

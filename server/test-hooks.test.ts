@@ -8,7 +8,7 @@ import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServerApp } from './app.ts';
 import {
-  TEST_SECRET,
+  TEST_SIGNING,
   createPgliteTestDatabase,
   createTestUser,
   silentLog,
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await env.truncate();
-  app = createServerApp({ db: env.db, jwtSecret: TEST_SECRET, testHooks: true, log: silentLog });
+  app = createServerApp({ db: env.db, signing: TEST_SIGNING, testHooks: true, log: silentLog });
   user = await createTestUser(env.db);
   const created = await app.request('/functions/v1/business-plans', {
     method: 'POST',
@@ -265,7 +265,7 @@ describe('ACCESS_TOKEN_TTL_SECONDS', () => {
   it('sets the lifetime of the tokens local auth issues', async () => {
     const short = createServerApp({
       db: env.db,
-      jwtSecret: TEST_SECRET,
+      signing: TEST_SIGNING,
       accessTokenTtl: 120,
       log: silentLog,
     });

@@ -2,15 +2,39 @@
 // users and signed tokens.
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { createJwtVerifier, signAccessToken } from '../supabase/functions/_shared/auth.ts';
+import { createTokenVerifier } from '../supabase/functions/_shared/auth.ts';
 import { createBusinessPlansApp } from '../supabase/functions/business-plans/app.ts';
 import { createPlanSectionsApp } from '../supabase/functions/plan-sections/app.ts';
 import type { Db, Tx } from '../supabase/functions/_shared/db.ts';
 import { createPostgresDb } from '../supabase/functions/_shared/db-postgres.ts';
 import { createPgliteDb } from './db-pglite.ts';
 import { migrate } from './migrate.ts';
+import {
+  generateSigningKey,
+  publicJwks,
+  signAccessToken,
+  verifierKeys,
+  type AccessTokenInput,
+  type LocalSigning,
+} from './signing.ts';
 
 export const TEST_SECRET = 'test-only-jwt-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * The suites' keys, as local mode's default: tokens signed ES256 with a key made per test process,
+ * HS256 tokens with TEST_SECRET accepted as a legacy secret. Another host of the functions (e.g.
+ * Deno) verifies them with SUPABASE_JWKS=JSON.stringify(TEST_JWKS) and JWT_SECRET=TEST_SECRET.
+ */
+export const TEST_SIGNING: LocalSigning = {
+  alg: 'ES256',
+  key: generateSigningKey(),
+  secret: TEST_SECRET,
+};
+export const TEST_JWKS = publicJwks(TEST_SIGNING);
+
+/** An access token signed as local auth signs them (ES256 with TEST_SIGNING's key). */
+export const signTestToken = (input: AccessTokenInput) =>
+  signAccessToken({ alg: 'ES256', key: TEST_SIGNING.key }, input);
 
 /** The real Postgres the suites use (trust auth); TEST_PG_URL overrides. */
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -101,15 +125,15 @@ export async function createTestUser(db: Db, email?: string): Promise<TestUser> 
   return {
     id: row.id,
     email: address,
-    token: await signAccessToken(TEST_SECRET, { sub: row.id, email: address }),
+    token: await signTestToken({ sub: row.id, email: address }),
   };
 }
 
 export const silentLog = () => {};
 
-/** The two Edge Function apps on `db`, verifying tokens signed with TEST_SECRET, quiet. */
+/** The two Edge Function apps on `db`, verifying tokens with TEST_SIGNING's keys, quiet. */
 export function createFunctionApps(db: Db) {
-  const deps = { db, verifyToken: createJwtVerifier(TEST_SECRET), log: silentLog };
+  const deps = { db, verifyToken: createTokenVerifier(verifierKeys(TEST_SIGNING)), log: silentLog };
   return { plans: createBusinessPlansApp(deps), sections: createPlanSectionsApp(deps) };
 }
 

@@ -1,11 +1,13 @@
 import { createClient } from '@supabase/supabase-js';
+import { supabaseConfig, type SupabaseBuildEnv } from './supabase-config.ts';
 
-// Local mode serves the API on the page's own origin; hosted mode names the Supabase project.
-const url = (import.meta.env.VITE_SUPABASE_URL as string | undefined) || window.location.origin;
-const anonKey = (import.meta.env.VITE_SUPABASE_ANON_KEY as string | undefined) || 'local-anon-key';
+const config = supabaseConfig(
+  import.meta.env as SupabaseBuildEnv,
+  globalThis.location?.origin ?? '',
+);
 
-export const supabaseUrl = url.replace(/\/$/, '');
+export const supabaseUrl = config.url;
 export const functionsUrl = `${supabaseUrl}/functions/v1`;
-export const supabase = createClient(supabaseUrl, anonKey, {
+export const supabase = createClient(supabaseUrl, config.key, {
   auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
 });

@@ -1,17 +1,20 @@
 // The API suite (contract §2–§3), run against both Db adapters: api.pglite.test.ts and
 // api.postgres.test.ts. It drives the Hono apps in-process with `app.request` and signed tokens.
-import { SignJWT } from 'jose';
+import { SignJWT, importJWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuthApp } from '../../../server/auth.ts';
 import { migrate } from '../../../server/migrate.ts';
+import { generateSigningKey, signAccessToken } from '../../../server/signing.ts';
 import {
+  TEST_JWKS,
   TEST_SECRET,
+  TEST_SIGNING,
+  signTestToken,
   createFunctionApps,
   createTestUser,
   type TestDatabase,
   type TestUser,
 } from '../../../server/test-support.ts';
-import { signAccessToken } from './auth.ts';
 import { LIMITS, SECTION_KEYS } from './schema.ts';
 
 type App = { request: (input: string, init?: RequestInit) => Response | Promise<Response> };
@@ -67,7 +70,7 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
   beforeAll(async () => {
     env = await open();
     ({ plans, sections } = createFunctionApps(env.db));
-    auth = createAuthApp({ db: env.db, jwtSecret: TEST_SECRET, refreshReuseSeconds: 0 });
+    auth = createAuthApp({ db: env.db, signing: TEST_SIGNING, refreshReuseSeconds: 0 });
   });
   afterAll(async () => {
     await env?.close();
@@ -997,27 +1000,38 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
         'flipped signature byte': `${header}.${payload}.${flipped}`,
         'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
         'alg none with signature': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`,
-        expired: await signAccessToken(TEST_SECRET, {
-          sub: alice.id,
-          now: now - 7200,
-          expiresIn: 3600,
-        }),
-        'other secret': await signAccessToken('another-secret-another-secret-another-secret', {
-          sub: alice.id,
-        }),
+        expired: await signTestToken({ sub: alice.id, now: now - 7200, expiresIn: 3600 }),
+        'other secret': await signAccessToken(
+          { alg: 'HS256', secret: 'another-secret-another-secret-another-secret' },
+          { sub: alice.id },
+        ),
+        'unknown kid': await signAccessToken(
+          { alg: 'ES256', key: generateSigningKey() },
+          { sub: alice.id },
+        ),
+        'another key under the known kid': await signAccessToken(
+          { alg: 'ES256', key: { ...generateSigningKey(), kid: TEST_SIGNING.key.kid } },
+          { sub: alice.id },
+        ),
+        'HS256 signed with the public key': await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256', kid: TEST_SIGNING.key.kid })
+          .sign(new TextEncoder().encode(JSON.stringify(TEST_JWKS.keys[0]))),
+        'wrong aud': await new SignJWT({ ...claims, aud: 'anon' })
+          .setProtectedHeader({ alg: 'ES256', kid: TEST_SIGNING.key.kid })
+          .sign(await importJWK(TEST_SIGNING.key, 'ES256')),
         HS512: await new SignJWT(claims)
           .setProtectedHeader({ alg: 'HS512' })
           .sign(new TextEncoder().encode(TEST_SECRET)),
-        'no sub': await new SignJWT({ role: 'authenticated' })
+        'no sub': await new SignJWT({ role: 'authenticated', aud: 'authenticated' })
           .setProtectedHeader({ alg: 'HS256' })
           .setExpirationTime(now + 60)
           .sign(new TextEncoder().encode(TEST_SECRET)),
-        'a non-UUID sub': await signAccessToken(TEST_SECRET, { sub: 'alice' }),
-        'the anon role': await new SignJWT({ role: 'anon', sub: alice.id })
+        'a non-UUID sub': await signTestToken({ sub: 'alice' }),
+        'the anon role': await new SignJWT({ role: 'anon', aud: 'authenticated', sub: alice.id })
           .setProtectedHeader({ alg: 'HS256' })
           .setExpirationTime(now + 60)
           .sign(new TextEncoder().encode(TEST_SECRET)),
-        'no exp': await new SignJWT({ role: 'authenticated', sub: alice.id })
+        'no exp': await new SignJWT({ role: 'authenticated', aud: 'authenticated', sub: alice.id })
           .setProtectedHeader({ alg: 'HS256' })
           .sign(new TextEncoder().encode(TEST_SECRET)),
       };
@@ -1065,10 +1079,11 @@ export function defineApiSuite(open: () => Promise<TestDatabase>) {
         garbage: 'garbage',
         flipped: `${header}.${payload}.${flipped}`,
         'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
-        expired: await signAccessToken(TEST_SECRET, { sub: alice.id, now: now - 7200 }),
-        'other secret': await signAccessToken('another-secret-another-secret-another-secret', {
-          sub: alice.id,
-        }),
+        expired: await signTestToken({ sub: alice.id, now: now - 7200 }),
+        'another key': await signAccessToken(
+          { alg: 'ES256', key: { ...generateSigningKey(), kid: TEST_SIGNING.key.kid } },
+          { sub: alice.id },
+        ),
       };
       for (const [name, token] of Object.entries(bad)) {
         const result = await call(auth, 'GET', '/auth/v1/user', { token });

@@ -9,11 +9,11 @@ import {
   TEST_SECRET,
   createFunctionApps,
   createTestUser,
+  signTestToken,
   type TestDatabase,
   type TestUser,
 } from '../../../server/test-support.ts';
 import type { createPlanSectionsApp } from '../plan-sections/app.ts';
-import { signAccessToken } from './auth.ts';
 import { LIMITS, SECTION_KEYS } from './schema.ts';
 
 /** mulberry32: a small, fast, seedable PRNG. */
@@ -240,7 +240,7 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
       bob.token,
       'garbage',
       '',
-      await signAccessToken(TEST_SECRET, { sub: alice.id, now: now - 7200 }),
+      await signTestToken({ sub: alice.id, now: now - 7200 }),
       await new SignJWT({ role: 'authenticated', sub: alice.id })
         .setProtectedHeader({ alg: 'HS384' })
         .setExpirationTime(now + 600)

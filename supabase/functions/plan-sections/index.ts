@@ -1,15 +1,19 @@
-// Supabase Edge Function entry (Deno). Set the project's JWT secret once:
-//   supabase secrets set JWT_SECRET=<Project Settings → API → JWT secret>
-import { createJwtVerifier } from '../_shared/auth.ts';
+// Supabase Edge Function entry (Deno). On Supabase it needs no secrets of its own: it reads
+// SUPABASE_DB_URL and the signing keys (SUPABASE_JWKS, else SUPABASE_URL's JWKS); JWT_SECRET only
+// for a project still on the legacy HS256 secret (see _shared/function-env.ts).
+import { createTokenVerifier } from '../_shared/auth.ts';
 import { createPostgresDb } from '../_shared/db-postgres.ts';
+import { readFunctionEnv } from '../_shared/function-env.ts';
 import { createPlanSectionsApp } from './app.ts';
 
-const secret = Deno.env.get('JWT_SECRET') ?? Deno.env.get('SUPABASE_JWT_SECRET');
-const dbUrl = Deno.env.get('SUPABASE_DB_URL');
-if (!secret || !dbUrl) throw new Error('Set JWT_SECRET (and SUPABASE_DB_URL) for this function.');
+const env = readFunctionEnv((name) => Deno.env.get(name));
+if (!env.ok) {
+  console.error(env.message);
+  Deno.exit(1);
+}
 
 const app = createPlanSectionsApp({
-  db: createPostgresDb(dbUrl),
-  verifyToken: createJwtVerifier(secret),
+  db: createPostgresDb(env.dbUrl),
+  verifyToken: createTokenVerifier(env.keys),
 });
 Deno.serve(app.fetch);
