@@ -76,21 +76,50 @@ export async function postgresAvailable(): Promise<boolean> {
   }
 }
 
-/** A throwaway database `mpfs_test_<random>` on the real server, migrated; dropped by close(). */
-export async function createPostgresTestDatabase(max = 10): Promise<TestDatabase> {
+export interface ThrowawayDatabase {
+  /** Its URL on the real server (PG_ADMIN_URL with the database swapped). */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** An empty database `mpfs_test_<random>` on the real server; drop() removes it. */
+export async function createThrowawayDatabase(): Promise<ThrowawayDatabase> {
   const name = `mpfs_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
-  const db = createPostgresDb(url.toString(), { max });
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/**
+ * A throwaway database on the real server, migrated over a direct connection; dropped by
+ * close(). The app's Db connects to `connectVia(url)` (e.g. through a pooler), by default `url`.
+ */
+export async function createPostgresTestDatabase(
+  max = 10,
+  connectVia: (url: string) => string = (url) => url,
+): Promise<TestDatabase> {
+  const target = await createThrowawayDatabase();
+  const direct = createPostgresDb(target.url, { max });
   try {
-    await migrate(db);
+    await migrate(direct);
   } catch (error) {
-    await db.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await direct.close();
+    await target.drop();
     throw error;
+  }
+  const appUrl = connectVia(target.url);
+  let db = direct;
+  if (appUrl !== target.url) {
+    await direct.close();
+    db = createPostgresDb(appUrl, { max });
   }
   return {
     label: 'postgres',
@@ -98,8 +127,7 @@ export async function createPostgresTestDatabase(max = 10): Promise<TestDatabase
     truncate: () => truncateAll(db),
     async close() {
       await db.close();
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
+      await target.drop();
     },
   };
 }

@@ -29,7 +29,8 @@ function wrap(sql: TxSql): Tx {
 
 export function createPostgresDb(url: string, options: PostgresDbOptions = {}): Db {
   const sql: Sql = postgres(url, {
-    // Supabase's pooler (transaction mode) can't keep prepared statements.
+    // Supabase's pooler (transaction mode) can't keep prepared statements; unsafe() below never
+    // prepares either. api.pgbouncer.test.ts runs everything through PgBouncer to prove it.
     prepare: false,
     max: options.max ?? 5,
     idle_timeout: options.idleTimeout ?? 20,

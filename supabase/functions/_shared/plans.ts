@@ -1,6 +1,7 @@
 // Data access for plans and sections. Every function runs inside `Db.asUser`, so row-level
 // security limits it to the caller's own rows: a plan of another user looks exactly like a plan
 // that does not exist.
+import type { Database } from './database.types.ts';
 import type { Tx } from './db.ts';
 import {
   SECTION_KEYS,
@@ -16,16 +17,20 @@ export function toIso(value: unknown): string {
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
 
-type PlanRow = { id: string; title: string | null; created_at: unknown };
-type SectionRow = {
-  id: string;
-  business_plan_id: string;
-  section_key: SectionKey;
-  data: SectionData;
-  version: number;
-  updated_at: unknown;
-  created_at: unknown;
-};
+type Tables = Database['public']['Tables'];
+
+/**
+ * A row as the drivers return it: the generated types describe timestamps as text, but
+ * postgres.js gives a Date (and jsonb holds text), so `*_at` columns stay unknown until toIso.
+ */
+type DriverRow<Row> = { [K in keyof Row]: K extends `${string}_at` ? unknown : Row[K] };
+
+type PlanRow = Pick<DriverRow<Tables['business_plans']['Row']>, 'id' | 'title' | 'created_at'>;
+/** The columns the API sends: the key's check constraint narrows it, saves validate the data. */
+type SectionRow = Omit<
+  DriverRow<Tables['plan_sections']['Row']>,
+  'last_mutation_id' | 'section_key' | 'data'
+> & { section_key: SectionKey; data: SectionData };
 
 const toPlan = (row: PlanRow): BusinessPlan => ({
   id: row.id,
