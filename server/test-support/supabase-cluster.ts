@@ -17,7 +17,8 @@ const SHAPE = fileURLToPath(new URL('./supabase-shape/', import.meta.url));
 
 /** Where Debian (or PG_BIN) keeps initdb and pg_ctl; undefined when there are none. */
 export function postgresBinDir(): string | undefined {
-  if (process.env.PG_BIN) return process.env.PG_BIN;
+  if (process.env.PG_BIN)
+    return existsSync(path.join(process.env.PG_BIN, 'initdb')) ? process.env.PG_BIN : undefined;
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
     ? readdirSync(root)

@@ -60,6 +60,13 @@ describe.runIf(available)('Supabase CLI', () => {
         ),
       );
       expect(rows).toEqual([{ super: false, owner: 'postgres' }]);
+      // Supabase has the publication, so the realtime migration's conditional part ran.
+      const published = await admin.asService((tx) =>
+        tx.query(
+          `select schemaname, tablename from pg_publication_tables where pubname = 'supabase_realtime'`,
+        ),
+      );
+      expect(published).toEqual([{ schemaname: 'public', tablename: 'plan_sections' }]);
     } finally {
       await admin.close();
     }
