@@ -45,6 +45,47 @@ describe('Deno', () => {
   });
 });
 
+describe.runIf(available)('Supabase-shaped database', () => {
+  it("has Supabase's roles, auth.users and auth.uid/role/jwt reading request.jwt.claims", async () => {
+    const { cluster } = await hosted();
+    const admin = createPostgresDb(cluster.url('supabase_admin'), { max: 1 });
+    try {
+      const roles = await admin.asService((tx) =>
+        tx.query(
+          `select rolname as name, rolsuper as super, rolbypassrls as bypass from pg_roles
+           where rolname in ('anon', 'authenticated', 'service_role', 'authenticator', 'postgres',
+             'supabase_admin', 'supabase_auth_admin') order by 1`,
+        ),
+      );
+      expect(roles).toEqual([
+        { name: 'anon', super: false, bypass: false },
+        { name: 'authenticated', super: false, bypass: false },
+        { name: 'authenticator', super: false, bypass: false },
+        { name: 'postgres', super: false, bypass: true },
+        { name: 'service_role', super: false, bypass: true },
+        { name: 'supabase_admin', super: true, bypass: true },
+        { name: 'supabase_auth_admin', super: false, bypass: false },
+      ]);
+      const [columns] = await admin.asService((tx) =>
+        tx.query<{ n: number }>(
+          `select count(*)::int as n from information_schema.columns
+           where table_schema = 'auth' and table_name = 'users'`,
+        ),
+      );
+      expect(columns?.n).toBe(35);
+      const sub = '6f1c2a4e-8b7d-4c3e-9a1f-2d3b4c5e6f70';
+      const [seen] = await admin.asUser({ sub, email: 'a@example.com' }, (tx) =>
+        tx.query(
+          `select auth.uid()::text as uid, auth.role() as role, auth.jwt() ->> 'email' as email`,
+        ),
+      );
+      expect(seen).toEqual({ uid: sub, role: 'authenticated', email: 'a@example.com' });
+    } finally {
+      await admin.close();
+    }
+  });
+});
+
 describe.runIf(available)('Supabase CLI', () => {
   it('applies every migration with db push, as postgres (not a superuser)', async () => {
     const { cluster, firstPush } = await hosted();
