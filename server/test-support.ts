@@ -36,11 +36,20 @@ export const TEST_JWKS = publicJwks(TEST_SIGNING);
 export const signTestToken = (input: AccessTokenInput) =>
   signAccessToken({ alg: 'ES256', key: TEST_SIGNING.key }, input);
 
+/**
+ * The variables a function started on its own (under Deno) needs to verify the tokens these
+ * helpers sign: the one place to change when the test tokens change how they are signed.
+ */
+export function functionAuthEnv(): Record<string, string> {
+  return { SUPABASE_JWKS: JSON.stringify(TEST_JWKS), JWT_SECRET: TEST_SECRET };
+}
+
 /** The real Postgres the suites use (trust auth); TEST_PG_URL overrides. */
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
-  label: 'pglite' | 'postgres';
+  /** `supabase`: Supabase's own schema (auth from Supabase Auth), migrated by the Supabase CLI. */
+  label: 'pglite' | 'postgres' | 'supabase';
   db: Db;
   /** Empties every table (users cascade to plans, sections and refresh tokens). */
   truncate(): Promise<void>;
@@ -145,7 +154,9 @@ export async function createTestUser(db: Db, email?: string): Promise<TestUser> 
   const address = email ?? `user${++userCounter}-${randomBytes(3).toString('hex')}@example.com`;
   const [row] = await db.asService((tx) =>
     tx.query<{ id: string }>(
-      `insert into auth.users (email, encrypted_password) values ($1, 'no-password') returning id`,
+      // Supabase Auth's auth.users has no default id: its server picks one.
+      `insert into auth.users (id, email, encrypted_password)
+       values (gen_random_uuid(), $1, 'no-password') returning id`,
       [address],
     ),
   );
