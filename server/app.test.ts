@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServerApp } from './app.ts';
+import { escapeLogField } from './log.ts';
 import {
   TEST_SECRET,
   createPgliteTestDatabase,
@@ -89,6 +90,32 @@ describe('createServerApp', () => {
     );
     expect(lines[1]).toMatch(/^GET \/health 200 \d+ms user=-$/);
     expect(lines.join('\n')).not.toContain(user.token);
+  });
+
+  it('escapes control characters in every logged field, so a path cannot forge a line', async () => {
+    const app = makeApp();
+    const user = await createTestUser(env.db);
+    const forged = `PUT /functions/v1/plan-sections/section-one 200 3ms user=${user.id}`;
+    const paths = [
+      `/x%0a${encodeURIComponent(forged)}`,
+      `/x%0d${encodeURIComponent(forged)}`,
+      `/x%0d%0a${encodeURIComponent(forged)}%0a`,
+      '/functions/v1/%0aGET%20/health%20200%201ms%20user=-',
+      '/tab%09bell%07esc%1bdel%7fnel%c2%85ls%e2%80%a8',
+    ];
+    for (const p of paths) await app.request(p, { method: 'PUT' });
+    expect(lines).toHaveLength(paths.length);
+    for (const line of lines) {
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      expect(line).toMatch(/^PUT \/\S+ \d{3} \d+ms user=-$/);
+    }
+    // The path is logged as sent (percent-encoded), so the forged text stays inside its field.
+    expect(lines[0]).toContain('/x%0aPUT%20%2Ffunctions');
+    expect(lines[1]).toContain('/x%0dPUT%20%2Ffunctions');
+    expect(escapeLogField('a\nb\rc\td e\\f\u0007\u0085\u2028')).toBe(
+      'a\\nb\\rc\\td\\x20e\\\\f\\x07\\x85\\u2028',
+    );
   });
 
   it('honors LOG_LEVEL: warn prints only 5xx request lines, error too; debug and info print all', async () => {

@@ -14,7 +14,7 @@ import { toErrorResponse } from '../supabase/functions/_shared/http.ts';
 import { createBusinessPlansApp } from '../supabase/functions/business-plans/app.ts';
 import { createPlanSectionsApp } from '../supabase/functions/plan-sections/app.ts';
 import { createAuthApp } from './auth.ts';
-import { requestLevel, shouldLog, type LogLevel } from './log.ts';
+import { escapeLogField, requestLevel, shouldLog, type LogLevel } from './log.ts';
 import { serveStatic } from './static.ts';
 import { FUNCTIONS_PREFIX, createTestHooks, functionsHooks, mountTestHooks } from './test-hooks.ts';
 
@@ -79,10 +79,10 @@ export function createServerApp(options: ServerAppOptions) {
         () => '-',
       );
     const fault = c.res.headers.get('x-injected-fault');
-    log(
-      `${c.req.method} ${c.req.path} ${status} ${ms}ms user=${user}${fault ? ` fault=${fault}` : ''}`,
-      status,
-    );
+    // The path as sent (still percent-encoded), each field escaped: no request can forge a line.
+    const fields = [c.req.method, new URL(c.req.url).pathname, String(status), `${ms}ms`];
+    fields.push(`user=${user}`, ...(fault ? [`fault=${fault}`] : []));
+    log(fields.map(escapeLogField).join(' '), status);
   });
 
   app.get('/health', (c) => c.json({ ok: true }));
