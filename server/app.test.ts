@@ -8,6 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServerApp } from './app.ts';
 import { escapeLogField } from './log.ts';
 import {
+  HOOKS_HEADERS,
+  TEST_HOOKS,
   TEST_SECRET,
   createPgliteTestDatabase,
   createTestUser,
@@ -40,7 +42,13 @@ beforeEach(async () => {
 });
 
 const makeApp = (testHooks = false) =>
-  createServerApp({ db: env.db, jwtSecret: TEST_SECRET, staticDir, testHooks, log });
+  createServerApp({
+    db: env.db,
+    jwtSecret: TEST_SECRET,
+    staticDir,
+    testHooks: testHooks && TEST_HOOKS,
+    log,
+  });
 
 describe('createServerApp', () => {
   it('answers /health with 200 {"ok":true}', async () => {
@@ -125,7 +133,7 @@ describe('createServerApp', () => {
       const app = createServerApp({
         db: env.db,
         jwtSecret: TEST_SECRET,
-        testHooks: true,
+        testHooks: TEST_HOOKS,
         logLevel,
         log: (line) => void printed.push(line),
       });
@@ -136,7 +144,7 @@ describe('createServerApp', () => {
       }); // 404
       await app.request('/__test/faults', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...HOOKS_HEADERS },
         body: JSON.stringify({ status: 503, count: 1 }),
       }); // 200
       await app.request('/functions/v1/business-plans', {
@@ -189,8 +197,11 @@ describe('createServerApp', () => {
 
   it('has no test hooks unless enabled', async () => {
     const app = makeApp(false);
+    // With the secret or without, every /__test path is 404.
     expect((await app.request('/__test/stats')).status).toBe(404);
+    expect((await app.request('/__test/stats', { headers: HOOKS_HEADERS })).status).toBe(404);
     expect((await app.request('/__test/stats/reset', { method: 'POST' })).status).toBe(404);
+    expect((await app.request('/__test/other', { method: 'OPTIONS' })).status).toBe(404);
     for (const [method, path] of [
       ['GET', '/__test/faults'],
       ['POST', '/__test/faults'],
@@ -222,16 +233,19 @@ describe('createServerApp', () => {
     expect((await put('section-four', 0)).status).toBe(200);
     await app.request(`/functions/v1/plan-sections/section-one?planId=${planId}`, { headers });
 
-    const stats = await (await app.request('/__test/stats')).json();
+    const stats = await (await app.request('/__test/stats', { headers: HOOKS_HEADERS })).json();
     expect(stats).toEqual({
       puts: { [`${planId}/section-one`]: 3, [`${planId}/section-four`]: 1 },
       putsTotal: 4,
       gets: { [`${planId}/section-one`]: 1 },
       notModified: 0,
     });
-    const reset = await app.request('/__test/stats/reset', { method: 'POST' });
+    const reset = await app.request('/__test/stats/reset', {
+      method: 'POST',
+      headers: HOOKS_HEADERS,
+    });
     expect(reset.status).toBe(200);
-    expect(await (await app.request('/__test/stats')).json()).toEqual({
+    expect(await (await app.request('/__test/stats', { headers: HOOKS_HEADERS })).json()).toEqual({
       puts: {},
       putsTotal: 0,
       gets: {},

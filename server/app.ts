@@ -24,8 +24,8 @@ export interface ServerAppOptions {
   jwtSecret: string;
   /** The Vite build (dist/); without it only the API is served. */
   staticDir?: string;
-  /** Mount /__test/* (TEST_HOOKS=1). Off by default. */
-  testHooks?: boolean;
+  /** Mount /__test/* (TEST_HOOKS=1), callable with this secret only. Off by default. */
+  testHooks?: { secret: string } | false;
   /** Where request lines go; default console.log (status < 500) and console.error (500+). */
   log?: (line: string, status: number) => void;
   /** Request lines below this level are not printed (default info; see log.ts). */
@@ -44,7 +44,7 @@ export function createServerApp(options: ServerAppOptions) {
     ((line: string, status: number) => (status >= 500 ? console.error(line) : console.log(line)));
   const errorLog = (message: string, error?: unknown) =>
     console.error(`${message}:`, error instanceof Error ? (error.stack ?? error.message) : error);
-  const hooks = options.testHooks ? createTestHooks() : null;
+  const hooks = options.testHooks ? createTestHooks(options.testHooks.secret) : null;
   const signedBy = createJwtVerifier(jwtSecret);
   // With the test hooks, tokens issued before POST /__test/revoke-access-tokens are refused.
   const verifyToken = hooks ? hooks.revocation.wrap(signedBy) : signedBy;

@@ -13,6 +13,7 @@ import { StartupError, openLocalServer, type LocalServer } from './local.ts';
 import { isLogLevel } from './log.ts';
 import { nodeListener, type Listener } from './node-listener.ts';
 import { firstLine } from './pgdata.ts';
+import { TEST_HOOKS_SECRET_FILE } from './test-hooks.ts';
 
 /** How long a stop waits for requests in progress before closing their connections. */
 const STOP_GRACE_MS = 5_000;
@@ -122,7 +123,10 @@ async function main() {
     console.log(
       `The app is not built yet (no ${path.join(staticDir, 'index.html')}): run npm run build. The API works meanwhile.`,
     );
-  if (testHooks) console.log('Test hooks are on (TEST_HOOKS=1): /__test/stats.');
+  if (testHooks)
+    console.log(
+      `Test hooks are on (TEST_HOOKS=1): /__test/*, with the header X-Test-Hooks-Secret set to the contents of ${path.join(local.dataDir, TEST_HOOKS_SECRET_FILE)}.`,
+    );
 
   let stopping = false;
   const stop = async (signal: string) => {
