@@ -15,6 +15,7 @@ import {
   serverSection,
   signIn,
   test,
+  testHooksHeaders,
   type User,
 } from './fixtures.ts';
 
@@ -78,7 +79,7 @@ async function focusUntil(page: Page, label: string, value: string) {
 }
 
 async function stats() {
-  const res = await fetch(`${BASE_URL}/__test/stats`);
+  const res = await fetch(`${BASE_URL}/__test/stats`, { headers: testHooksHeaders() });
   return (await res.json()) as { gets: Record<string, number>; notModified: number };
 }
 

@@ -1,5 +1,7 @@
 // Helpers for the browser suites: users and plans made through the public API, devices
 // (browser contexts) signed in through the login page, and the server's test-only save counter.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   expect,
   test as base,
@@ -58,9 +60,20 @@ export async function serverSection(user: User, planId: string, key: string) {
     : null;
 }
 
+/**
+ * The header the server's test hooks need (docs/testing.md §5): the secret it writes to
+ * DATA_DIR/test-hooks-secret at each start, or E2E_TEST_HOOKS_SECRET for a server run elsewhere.
+ */
+export function testHooksHeaders(): Record<string, string> {
+  const secret =
+    process.env.E2E_TEST_HOOKS_SECRET ??
+    readFileSync(join(process.env.E2E_DATA_DIR ?? '.data', 'test-hooks-secret'), 'utf8').trim();
+  return { 'x-test-hooks-secret': secret };
+}
+
 /** PUTs the server received for one section (test hook, on only with TEST_HOOKS=1). */
 export async function putCount(planId: string, key: string): Promise<number> {
-  const res = await fetch(`${BASE_URL}/__test/stats`);
+  const res = await fetch(`${BASE_URL}/__test/stats`, { headers: testHooksHeaders() });
   const stats = (await res.json()) as { puts: Record<string, number> };
   return stats.puts[`${planId}/${key}`] ?? 0;
 }

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServerApp } from './app.ts';
+import { escapeLogField } from './log.ts';
 import {
+  HOOKS_HEADERS,
+  TEST_HOOKS,
   TEST_SIGNING,
   createPgliteTestDatabase,
   createTestUser,
@@ -39,7 +42,13 @@ beforeEach(async () => {
 });
 
 const makeApp = (testHooks = false) =>
-  createServerApp({ db: env.db, signing: TEST_SIGNING, staticDir, testHooks, log });
+  createServerApp({
+    db: env.db,
+    signing: TEST_SIGNING,
+    staticDir,
+    testHooks: testHooks && TEST_HOOKS,
+    log,
+  });
 
 describe('createServerApp', () => {
   it('answers /health with 200 {"ok":true}', async () => {
@@ -91,6 +100,32 @@ describe('createServerApp', () => {
     expect(lines.join('\n')).not.toContain(user.token);
   });
 
+  it('escapes control characters in every logged field, so a path cannot forge a line', async () => {
+    const app = makeApp();
+    const user = await createTestUser(env.db);
+    const forged = `PUT /functions/v1/plan-sections/section-one 200 3ms user=${user.id}`;
+    const paths = [
+      `/x%0a${encodeURIComponent(forged)}`,
+      `/x%0d${encodeURIComponent(forged)}`,
+      `/x%0d%0a${encodeURIComponent(forged)}%0a`,
+      '/functions/v1/%0aGET%20/health%20200%201ms%20user=-',
+      '/tab%09bell%07esc%1bdel%7fnel%c2%85ls%e2%80%a8',
+    ];
+    for (const p of paths) await app.request(p, { method: 'PUT' });
+    expect(lines).toHaveLength(paths.length);
+    for (const line of lines) {
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      expect(line).toMatch(/^PUT \/\S+ \d{3} \d+ms user=-$/);
+    }
+    // The path is logged as sent (percent-encoded), so the forged text stays inside its field.
+    expect(lines[0]).toContain('/x%0aPUT%20%2Ffunctions');
+    expect(lines[1]).toContain('/x%0dPUT%20%2Ffunctions');
+    expect(escapeLogField('a\nb\rc\td e\\f\u0007\u0085\u2028')).toBe(
+      'a\\nb\\rc\\td\\x20e\\\\f\\x07\\x85\\u2028',
+    );
+  });
+
   it('honors LOG_LEVEL: warn prints only 5xx request lines, error too; debug and info print all', async () => {
     const user = await createTestUser(env.db);
     const requests = async (logLevel: 'debug' | 'info' | 'warn' | 'error') => {
@@ -98,7 +133,7 @@ describe('createServerApp', () => {
       const app = createServerApp({
         db: env.db,
         signing: TEST_SIGNING,
-        testHooks: true,
+        testHooks: TEST_HOOKS,
         logLevel,
         log: (line) => void printed.push(line),
       });
@@ -109,7 +144,7 @@ describe('createServerApp', () => {
       }); // 404
       await app.request('/__test/faults', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...HOOKS_HEADERS },
         body: JSON.stringify({ status: 503, count: 1 }),
       }); // 200
       await app.request('/functions/v1/business-plans', {
@@ -162,8 +197,11 @@ describe('createServerApp', () => {
 
   it('has no test hooks unless enabled', async () => {
     const app = makeApp(false);
+    // With the secret or without, every /__test path is 404.
     expect((await app.request('/__test/stats')).status).toBe(404);
+    expect((await app.request('/__test/stats', { headers: HOOKS_HEADERS })).status).toBe(404);
     expect((await app.request('/__test/stats/reset', { method: 'POST' })).status).toBe(404);
+    expect((await app.request('/__test/other', { method: 'OPTIONS' })).status).toBe(404);
     for (const [method, path] of [
       ['GET', '/__test/faults'],
       ['POST', '/__test/faults'],
@@ -195,16 +233,19 @@ describe('createServerApp', () => {
     expect((await put('section-four', 0)).status).toBe(200);
     await app.request(`/functions/v1/plan-sections/section-one?planId=${planId}`, { headers });
 
-    const stats = await (await app.request('/__test/stats')).json();
+    const stats = await (await app.request('/__test/stats', { headers: HOOKS_HEADERS })).json();
     expect(stats).toEqual({
       puts: { [`${planId}/section-one`]: 3, [`${planId}/section-four`]: 1 },
       putsTotal: 4,
       gets: { [`${planId}/section-one`]: 1 },
       notModified: 0,
     });
-    const reset = await app.request('/__test/stats/reset', { method: 'POST' });
+    const reset = await app.request('/__test/stats/reset', {
+      method: 'POST',
+      headers: HOOKS_HEADERS,
+    });
     expect(reset.status).toBe(200);
-    expect(await (await app.request('/__test/stats')).json()).toEqual({
+    expect(await (await app.request('/__test/stats', { headers: HOOKS_HEADERS })).json()).toEqual({
       puts: {},
       putsTotal: 0,
       gets: {},

@@ -14,7 +14,7 @@ import { toErrorResponse } from '../supabase/functions/_shared/http.ts';
 import { createBusinessPlansApp } from '../supabase/functions/business-plans/app.ts';
 import { createPlanSectionsApp } from '../supabase/functions/plan-sections/app.ts';
 import { createAuthApp } from './auth.ts';
-import { requestLevel, shouldLog, type LogLevel } from './log.ts';
+import { escapeLogField, requestLevel, shouldLog, type LogLevel } from './log.ts';
 import { verifierKeys, type LocalSigning } from './signing.ts';
 import { serveStatic } from './static.ts';
 import { FUNCTIONS_PREFIX, createTestHooks, functionsHooks, mountTestHooks } from './test-hooks.ts';
@@ -25,8 +25,8 @@ export interface ServerAppOptions {
   signing: LocalSigning;
   /** The Vite build (dist/); without it only the API is served. */
   staticDir?: string;
-  /** Mount /__test/* (TEST_HOOKS=1). Off by default. */
-  testHooks?: boolean;
+  /** Mount /__test/* (TEST_HOOKS=1), callable with this secret only. Off by default. */
+  testHooks?: { secret: string } | false;
   /** Where request lines go; default console.log (status < 500) and console.error (500+). */
   log?: (line: string, status: number) => void;
   /** Request lines below this level are not printed (default info; see log.ts). */
@@ -45,7 +45,7 @@ export function createServerApp(options: ServerAppOptions) {
     ((line: string, status: number) => (status >= 500 ? console.error(line) : console.log(line)));
   const errorLog = (message: string, error?: unknown) =>
     console.error(`${message}:`, error instanceof Error ? (error.stack ?? error.message) : error);
-  const hooks = options.testHooks ? createTestHooks() : null;
+  const hooks = options.testHooks ? createTestHooks(options.testHooks.secret) : null;
   // The functions get the keys as on Supabase: the public JWKS (SUPABASE_JWKS), a legacy secret.
   const signedBy = createTokenVerifier(verifierKeys(signing));
   // With the test hooks, tokens issued before POST /__test/revoke-access-tokens are refused.
@@ -81,10 +81,10 @@ export function createServerApp(options: ServerAppOptions) {
         () => '-',
       );
     const fault = c.res.headers.get('x-injected-fault');
-    log(
-      `${c.req.method} ${c.req.path} ${status} ${ms}ms user=${user}${fault ? ` fault=${fault}` : ''}`,
-      status,
-    );
+    // The path as sent (still percent-encoded), each field escaped: no request can forge a line.
+    const fields = [c.req.method, new URL(c.req.url).pathname, String(status), `${ms}ms`];
+    fields.push(`user=${user}`, ...(fault ? [`fault=${fault}`] : []));
+    log(fields.map(escapeLogField).join(' '), status);
   });
 
   app.get('/health', (c) => c.json({ ok: true }));

@@ -1,21 +1,15 @@
 // Opens local mode's state in a data folder: the signing key (made on first start, mode 600), the
 // PGlite database (DATA_DIR/pgdata, migrated), and the server app on top. Used by `npm start`
 // (main.ts) and `vite` dev (vite-plugin.ts).
-import {
-  accessSync,
-  constants,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createServerApp } from './app.ts';
+import { lockDataDir } from './data-lock.ts';
 import type { PgliteDb } from './db-pglite.ts';
 import type { LogLevel } from './log.ts';
 import { StartupError, firstLine, inspectPgdata, openPgdata } from './pgdata.ts';
 import { loadLocalSigning } from './signing-files.ts';
+import { TEST_HOOKS_SECRET_FILE, newTestHooksSecret } from './test-hooks.ts';
 
 export { StartupError } from './pgdata.ts';
 
@@ -37,38 +31,13 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** One process per data folder: PGlite must not be opened twice. */
-function lockDataDir(dataDir: string): () => void {
-  const file = path.join(dataDir, 'server.pid');
-  const write = () => writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-  try {
-    write();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (pid !== process.pid && Number.isInteger(pid) && pid > 0 && isAlive(pid))
-      throw new StartupError(
-        `Another myplanforsuccess (process ${pid}) is using ${dataDir}. Stop it first, or set DATA_DIR to another folder.`,
-      );
-    rmSync(file, { force: true });
-    write();
-  }
-  return () => {
-    try {
-      if (Number(readFileSync(file, 'utf8').trim()) === process.pid) rmSync(file, { force: true });
-    } catch {
-      // already gone
-    }
-  };
+/** A new secret for the test hooks at each start, in DATA_DIR for the test runner (mode 600). */
+function writeTestHooksSecret(dataDir: string): string {
+  const file = path.join(dataDir, TEST_HOOKS_SECRET_FILE);
+  const secret = newTestHooksSecret();
+  rmSync(file, { force: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
 }
 
 /** Makes sure DATA_DIR is a folder this process can read and write. */
@@ -94,11 +63,12 @@ function prepareDataDir(dataDir: string) {
 export async function openLocalServer(options: LocalOptions): Promise<LocalServer> {
   const dataDir = path.resolve(options.dataDir);
   prepareDataDir(dataDir);
-  // Refuse a folder that isn't a database before anything is written next to it.
-  inspectPgdata(path.join(dataDir, 'pgdata'));
-  const unlock = lockDataDir(dataDir);
+  // The lock comes before anything reads or changes the folder (a half-made database included).
+  const unlock = await lockDataDir(dataDir);
   let db: PgliteDb | undefined;
   try {
+    // Refuse a folder that isn't a database before anything is written next to it.
+    inspectPgdata(path.join(dataDir, 'pgdata'));
     const signing = loadLocalSigning(dataDir, options.env);
     db = await openPgdata(path.join(dataDir, 'pgdata'), (line) => {
       if (options.logLevel === 'debug') console.log(line);
@@ -107,7 +77,7 @@ export async function openLocalServer(options: LocalOptions): Promise<LocalServe
       db,
       signing,
       staticDir: options.staticDir,
-      testHooks: options.testHooks,
+      testHooks: options.testHooks ? { secret: writeTestHooksSecret(dataDir) } : false,
       log: options.log,
       logLevel: options.logLevel,
       accessTokenTtl: options.accessTokenTtl,

@@ -7,14 +7,13 @@
 //   LOG_LEVEL  (default info)    debug | info | warn | error (warn: only failing requests)
 //   ACCESS_TOKEN_TTL_SECONDS     (default 3600) lifetime of the access tokens local auth issues
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { getRequestListener } from '@hono/node-server';
 import { StartupError, openLocalServer, type LocalServer } from './local.ts';
 import { isLogLevel } from './log.ts';
+import { nodeListener, type Listener } from './node-listener.ts';
 import { firstLine } from './pgdata.ts';
-
-type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+import { TEST_HOOKS_SECRET_FILE } from './test-hooks.ts';
 
 /** How long a stop waits for requests in progress before closing their connections. */
 const STOP_GRACE_MS = 5_000;
@@ -111,7 +110,7 @@ async function main() {
       `myplanforsuccess could not open its data in ${dataDir} (${firstLine(error)}). It was left as it is: check the folder, or set DATA_DIR to another one.`,
     );
   }
-  resolveReady(getRequestListener(local.app.fetch));
+  resolveReady(nodeListener(local.app.fetch));
 
   const shownHost =
     host === 'localhost' || host === '127.0.0.1' || host === '::1' ? 'localhost' : host;
@@ -124,7 +123,10 @@ async function main() {
     console.log(
       `The app is not built yet (no ${path.join(staticDir, 'index.html')}): run npm run build. The API works meanwhile.`,
     );
-  if (testHooks) console.log('Test hooks are on (TEST_HOOKS=1): /__test/stats.');
+  if (testHooks)
+    console.log(
+      `Test hooks are on (TEST_HOOKS=1): /__test/*, with the header X-Test-Hooks-Secret set to the contents of ${path.join(local.dataDir, TEST_HOOKS_SECRET_FILE)}.`,
+    );
 
   let stopping = false;
   const stop = async (signal: string) => {

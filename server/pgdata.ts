@@ -10,6 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { inspect } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,14 @@ export const SNAPSHOT_FILE = fileURLToPath(new URL('./pgdata-snapshot.tar.gz', i
 
 /** The first line of an error's message, for a one-line report. */
 export function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  // Some failures (e.g. PGlite's file system errors) are plain objects: show what they hold.
+  const message = (error as { message?: unknown } | null)?.message;
+  const text =
+    typeof message === 'string' && message
+      ? message
+      : typeof error === 'object' && error !== null
+        ? inspect(error, { depth: 2, breakLength: Infinity })
+        : String(error);
   return (text.split('\n')[0] ?? '').trim().slice(0, 300);
 }
 

@@ -8,6 +8,8 @@ import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServerApp } from './app.ts';
 import {
+  HOOKS_HEADERS,
+  TEST_HOOKS,
   TEST_SIGNING,
   createPgliteTestDatabase,
   createTestUser,
@@ -29,7 +31,12 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await env.truncate();
-  app = createServerApp({ db: env.db, signing: TEST_SIGNING, testHooks: true, log: silentLog });
+  app = createServerApp({
+    db: env.db,
+    signing: TEST_SIGNING,
+    testHooks: TEST_HOOKS,
+    log: silentLog,
+  });
   user = await createTestUser(env.db);
   const created = await app.request('/functions/v1/business-plans', {
     method: 'POST',
@@ -41,9 +48,12 @@ beforeEach(async () => {
 
 const json = (body: unknown) => ({
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...HOOKS_HEADERS },
   body: JSON.stringify(body),
 });
+/** A request to the hooks, with their secret. */
+const hook = (path: string, init: RequestInit = {}) =>
+  app.request(path, { ...init, headers: { ...HOOKS_HEADERS, ...init.headers } });
 const auth = (token = user.token) => ({
   authorization: `Bearer ${token}`,
   'content-type': 'application/json',
@@ -58,11 +68,11 @@ const read = (key = 'section-one', headers: Record<string, string> = {}) =>
   app.request(`/functions/v1/plan-sections/${key}?planId=${planId}`, {
     headers: { ...auth(), ...headers },
   });
-const stats = async () => (await app.request('/__test/stats')).json();
+const stats = async () => (await hook('/__test/stats')).json();
 
 describe('fault switch', () => {
   it('answers the next `count` PUTs with the status and the error body, and counts them', async () => {
-    const set = await app.request('/__test/faults', json({ status: 503, count: 2, method: 'PUT' }));
+    const set = await hook('/__test/faults', json({ status: 503, count: 2, method: 'PUT' }));
     expect(set.status).toBe(200);
     expect(await set.json()).toEqual({ fault: { status: 503, count: 2, method: 'PUT' } });
 
@@ -75,17 +85,17 @@ describe('fault switch', () => {
     });
     expect(first.headers.get('access-control-allow-origin')).toBe('*');
     expect((await read()).status).toBe(404); // GETs pass; nothing was written
-    expect(await (await app.request('/__test/faults')).json()).toEqual({
+    expect(await (await hook('/__test/faults')).json()).toEqual({
       fault: { status: 503, count: 1, method: 'PUT' },
     });
     expect((await save(0)).status).toBe(503);
-    expect(await (await app.request('/__test/faults')).json()).toEqual({ fault: null });
+    expect(await (await hook('/__test/faults')).json()).toEqual({ fault: null });
     expect((await save(0)).status).toBe(200);
     expect(await stats()).toMatchObject({ puts: { [`${planId}/section-one`]: 3 }, putsTotal: 3 });
   });
 
   it('faults every request until cleared when count is absent; 429 carries Retry-After', async () => {
-    await app.request('/__test/faults', json({ status: 429 }));
+    await hook('/__test/faults', json({ status: 429 }));
     for (let i = 0; i < 3; i++) {
       const res = await read();
       expect(res.status).toBe(429);
@@ -97,7 +107,7 @@ describe('fault switch', () => {
     expect(plans.status).toBe(429);
     // Other routes are never faulted.
     expect((await app.request('/health')).status).toBe(200);
-    const cleared = await app.request('/__test/faults', { method: 'DELETE' });
+    const cleared = await hook('/__test/faults', { method: 'DELETE' });
     expect(await cleared.json()).toEqual({ fault: null });
     expect((await save(0)).status).toBe(200);
     expect(await stats()).toMatchObject({
@@ -107,10 +117,10 @@ describe('fault switch', () => {
   });
 
   it('filters by method', async () => {
-    await app.request('/__test/faults', json({ status: 500, method: 'GET' }));
+    await hook('/__test/faults', json({ status: 500, method: 'GET' }));
     expect((await save(0)).status).toBe(200);
     expect((await read()).status).toBe(500);
-    await app.request('/__test/faults', { method: 'DELETE' });
+    await hook('/__test/faults', { method: 'DELETE' });
   });
 
   it.each([
@@ -122,14 +132,14 @@ describe('fault switch', () => {
     [{ status: 503, extra: 1 }, /unknown field "extra"/],
     [{ network: 'yes' }, /network/],
   ])('refuses the fault %j with 400', async (body, message) => {
-    const res = await app.request('/__test/faults', json(body));
+    const res = await hook('/__test/faults', json(body));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
       success: false,
       error: 'BAD_REQUEST',
       message: expect.stringMatching(message),
     });
-    expect(await (await app.request('/__test/faults')).json()).toEqual({ fault: null });
+    expect(await (await hook('/__test/faults')).json()).toEqual({ fault: null });
   });
 
   describe('network faults (through a loopback server)', () => {
@@ -166,11 +176,55 @@ describe('fault switch', () => {
         body,
       });
       expect(ok.status).toBe(200);
-      expect(await (await fetch(`${base}/__test/stats`)).json()).toMatchObject({
+      expect(
+        await (await fetch(`${base}/__test/stats`, { headers: HOOKS_HEADERS })).json(),
+      ).toMatchObject({
         puts: { [`${planId}/section-one`]: 2 },
         gets: { [`${planId}/*`]: 1 },
       });
     });
+  });
+});
+
+describe('who may call the hooks', () => {
+  const calls = [
+    ['GET', '/__test/stats'],
+    ['POST', '/__test/stats/reset'],
+    ['GET', '/__test/faults'],
+    ['POST', '/__test/faults'],
+    ['DELETE', '/__test/faults'],
+    ['POST', '/__test/revoke-access-tokens'],
+    ['OPTIONS', '/__test/revoke-access-tokens'],
+  ] as const;
+  const callers: [string, Record<string, string>][] = [
+    ['no secret', {}],
+    ['a wrong secret', { 'x-test-hooks-secret': 'x'.repeat(43) }],
+    ['a page on another site', { ...HOOKS_HEADERS, origin: 'https://evil.example' }],
+    ['a page on this origin', { ...HOOKS_HEADERS, origin: 'http://localhost:54321' }],
+    ['a browser navigation', { ...HOOKS_HEADERS, 'sec-fetch-site': 'cross-site' }],
+  ];
+
+  it('refuses, with 403 and no CORS headers, every call without the secret or from a web page', async () => {
+    await save(0);
+    const accepted: string[] = [];
+    for (const [who, headers] of callers)
+      for (const [method, path] of calls) {
+        const res = await app.request(path, {
+          method,
+          headers: { 'content-type': 'application/json', ...headers },
+          ...(method === 'POST' && path === '/__test/faults'
+            ? { body: JSON.stringify({ status: 503 }) }
+            : {}),
+        });
+        const text = await res.text();
+        if (res.status !== 403 || text.includes(planId)) accepted.push(`${who}: ${method} ${path}`);
+        expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      }
+    expect(accepted).toEqual([]);
+    // Nothing changed: no fault, the counts kept, the user's token still works.
+    expect(await (await hook('/__test/faults')).json()).toEqual({ fault: null });
+    expect(await stats()).toMatchObject({ putsTotal: 1 });
+    expect((await read()).status).toBe(200);
   });
 });
 
@@ -215,7 +269,7 @@ describe('revoking access tokens', () => {
     const headers = { authorization: `Bearer ${session.access_token}` };
     expect((await app.request('/functions/v1/business-plans', { headers })).status).toBe(200);
 
-    const revoked = await app.request('/__test/revoke-access-tokens', { method: 'POST' });
+    const revoked = await hook('/__test/revoke-access-tokens', { method: 'POST' });
     expect(revoked.status).toBe(200);
     expect(await revoked.json()).toEqual({ revokedBefore: expect.any(String) });
 
@@ -250,7 +304,7 @@ describe('revoking access tokens', () => {
       global: { fetch: (input, init) => Promise.resolve(app.request(new Request(input, init))) },
     });
     await supabase.auth.signUp({ email: 'js-rev@example.com', password: 'js-password' });
-    await app.request('/__test/revoke-access-tokens', { method: 'POST' });
+    await hook('/__test/revoke-access-tokens', { method: 'POST' });
     const failed = await supabase.functions.invoke('business-plans', { method: 'GET' });
     expect((failed.error as { context?: Response } | null)?.context?.status).toBe(401);
     const refreshed = await supabase.auth.refreshSession();

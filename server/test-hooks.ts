@@ -3,7 +3,10 @@
 //   POST /__test/stats/reset               zeroes them
 //   GET|POST|DELETE /__test/faults         a fault switch for /functions/v1/*
 //   POST /__test/revoke-access-tokens      every access token issued before now → 401
-// See docs/testing.md §6, §9 and §10.
+// Every call needs the header X-Test-Hooks-Secret (the server writes a new secret to
+// DATA_DIR/test-hooks-secret at each start) and is refused from a web page (Origin, Sec-Fetch-Site).
+// See docs/testing.md §5, §6, §9 and §10.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
@@ -156,19 +159,51 @@ export class TokenRevocation {
   }
 }
 
+/** The header that carries the hooks' secret, and the file in DATA_DIR that holds it. */
+export const TEST_HOOKS_SECRET_HEADER = 'x-test-hooks-secret';
+export const TEST_HOOKS_SECRET_FILE = 'test-hooks-secret';
+
+/** A new secret for a server start (32 random bytes, base64url). */
+export const newTestHooksSecret = (): string => randomBytes(32).toString('base64url');
+
 export interface TestHooks {
   stats: RequestStats;
   faults: FaultSwitch;
   revocation: TokenRevocation;
+  secret: string;
 }
 
-export function createTestHooks(): TestHooks {
+export function createTestHooks(secret: string): TestHooks {
+  if (secret.length < 32) throw new Error('the test hooks need a secret of 32 characters or more');
   return {
     stats: new RequestStats(),
     faults: new FaultSwitch(),
     revocation: new TokenRevocation(),
+    secret,
   };
 }
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Why a request may not use the hooks (null: it may). Pure, for the guard below. */
+export function hooksRefusal(
+  headers: { get(name: string): string | null | undefined },
+  secret: string,
+): string | null {
+  // A browser names the page's origin (Origin) or the kind of request (Sec-Fetch-Site).
+  if (headers.get('origin') || headers.get('sec-fetch-site'))
+    return 'The test hooks answer a test runner only, never a web page (the request has Origin or Sec-Fetch-Site).';
+  const given = headers.get(TEST_HOOKS_SECRET_HEADER);
+  if (!given || !timingSafeEqual(digest(given), digest(secret)))
+    return `The test hooks need the header X-Test-Hooks-Secret with the contents of DATA_DIR/${TEST_HOOKS_SECRET_FILE} (written at each start of the server with TEST_HOOKS=1).`;
+  return null;
+}
+
+const forbidden = (message: string) =>
+  new Response(JSON.stringify({ success: false, error: 'FORBIDDEN', message }), {
+    status: 403,
+    headers: JSON_HEADERS,
+  });
 
 /** The body's planId, reading at most the API's body limit (a copy of an oversized body stops). */
 async function planIdOfBody(request: Request): Promise<string | undefined> {
@@ -225,8 +260,13 @@ export function functionsHooks(hooks: TestHooks): MiddlewareHandler {
   };
 }
 
-/** Mounts /__test/* on the server app. */
+/** Mounts /__test/* on the server app, each behind the secret and the origin check. */
 export function mountTestHooks(app: Hono, hooks: TestHooks) {
+  app.use('/__test/*', async (c, next) => {
+    const refusal = hooksRefusal(c.req.raw.headers, hooks.secret);
+    if (refusal) return forbidden(refusal);
+    await next();
+  });
   app.get('/__test/stats', (c) => c.json(hooks.stats.toJSON()));
   app.post('/__test/stats/reset', (c) => {
     hooks.stats.reset();

@@ -44,6 +44,10 @@ export function functionAuthEnv(): Record<string, string> {
   return { SUPABASE_JWKS: JSON.stringify(TEST_JWKS), JWT_SECRET: TEST_SECRET };
 }
 
+/** The test hooks' secret of the in-process apps, and the header that carries it. */
+export const TEST_HOOKS = { secret: 'test-only-hooks-secret-0123456789-abcdefghijklmnop' };
+export const HOOKS_HEADERS = { 'x-test-hooks-secret': TEST_HOOKS.secret };
+
 /** The real Postgres the suites use (trust auth); TEST_PG_URL overrides. */
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

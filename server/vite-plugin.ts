@@ -1,10 +1,10 @@
 // `vite` dev with the same API as `npm start`: this plugin mounts the local server app (without
 // static files: Vite serves the app) as middleware for /health, /auth/v1, /functions/v1 and
 // /__test. Use it in vite.config.ts: `plugins: [react(), localApi()]`.
-import { getRequestListener } from '@hono/node-server';
 import type { Plugin, ViteDevServer } from 'vite';
 import { openLocalServer, type LocalServer } from './local.ts';
 import { isLogLevel, type LogLevel } from './log.ts';
+import { nodeListener } from './node-listener.ts';
 
 export interface LocalApiOptions {
   /** Default: env DATA_DIR, else .data (the same data as `npm start`). */
@@ -35,7 +35,7 @@ export function localApi(options: LocalApiOptions = {}): Plugin {
           : 'info',
         accessTokenTtl: Number(process.env.ACCESS_TOKEN_TTL_SECONDS) || undefined,
       });
-      const listener = getRequestListener(local.app.fetch);
+      const listener = nodeListener(local.app.fetch);
       server.middlewares.use((req, res, next) => {
         const pathname = (req.url ?? '/').split('?')[0] ?? '/';
         const ours = PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));

@@ -11,6 +11,7 @@ import { SAVE_STATUS, type ResolveChoice } from '../../worker/protocol.ts';
 import { onAccessToken } from '../auth.ts';
 import { ConflictDialog } from '../components/ConflictDialog.tsx';
 import { SaveStatus } from '../components/SaveStatus.tsx';
+import { fieldTooLong } from '../sections/field-limit.ts';
 import { SECTIONS, sectionByKey, type SectionDefinition } from '../sections/sections.ts';
 import { getSectionStore } from '../stores/section-store.ts';
 import { supabase, functionsUrl } from '../supabase-client.ts';
@@ -91,6 +92,7 @@ function SectionEditor({
     if (state.conflict === null) setReviewing(false);
   }
   const [resolving, setResolving] = useState(false);
+  const [tooLong, setTooLong] = useState<Record<string, string | null>>({});
 
   useEffect(() => {
     if (!client) return;
@@ -119,6 +121,10 @@ function SectionEditor({
   }, [client, planId]);
 
   const type = (name: string, value: string) => {
+    // A text too long to save is refused here, so it never blocks the section's saves.
+    const tooLong = fieldTooLong(value);
+    setTooLong((shown) => ({ ...shown, [name]: tooLong }));
+    if (tooLong) return;
     const fields: SectionData = { [name]: value };
     store.typed(fields);
     if (!client) return;
@@ -206,6 +212,11 @@ function SectionEditor({
                       value={text}
                       onChange={(e) => type(f.name, e.target.value)}
                     />
+                  )}
+                  {tooLong[f.name] && (
+                    <p role="alert" className="error">
+                      {tooLong[f.name]}
+                    </p>
                   )}
                 </div>
               );

@@ -51,6 +51,17 @@ export const LIMITS = {
   maxMutationIdLength: 100,
 } as const;
 
+/**
+ * Most bytes one text field of a section may take in the saved JSON (UTF-8, escapes included):
+ * an eighth of the body limit, so a section's fields (five today) all at the limit still fit in
+ * one save with room to spare. The app refuses a longer text at the field (src/sections/).
+ */
+export const MAX_FIELD_BYTES = Math.floor(LIMITS.maxBodyBytes / 8);
+
+/** How many bytes `text` takes in a saved section's JSON. */
+export const fieldBytes = (text: string): number =>
+  new TextEncoder().encode(JSON.stringify(text)).byteLength;
+
 export const VersionSchema = z
   .number({ error: 'version must be a whole number from 0 to 2147483647' })
   .int('version must be a whole number from 0 to 2147483647')
