@@ -3,28 +3,33 @@
 // session refresh under way); pending; saved. Every combination of those conditions is checked
 // against that order, written here from the rule, not from the code.
 import { describe, expect, it } from 'vitest';
-import { MESSAGES, statusOf, viewOf, type Blocker, type SectionState } from './index.ts';
-import { ID, KEY, PLAN } from './testing.ts';
+import {
+  MESSAGES,
+  initialState,
+  statusOf,
+  viewOf,
+  type Blocker,
+  type SectionState,
+} from './index.ts';
+import { ID, KEY, PLAN, run, sectionOf } from './testing.ts';
 
-const base: SectionState = {
-  id: ID,
-  planId: PLAN,
-  sectionKey: KEY,
-  phase: 'ready',
-  loadId: 1,
-  server: { version: 3, data: { motivation: 'on the server' } },
-  local: { motivation: 'on the server' },
-  pending: [],
-  inFlight: null,
-  editedInFlight: [],
-  flushAfterFlight: false,
-  conflict: null,
-  blocker: null,
-  attempt: 0,
-  timer: null,
-  unconfirmed: [],
-  tabs: ['tab-a'],
-};
+/** A ready section as the engine makes it: opened by a tab, loaded at version 3, nothing else. */
+function readySection(): SectionState {
+  const opened = run(initialState(1), {
+    type: 'open',
+    tab: 'tab-a',
+    planId: PLAN,
+    sectionKey: KEY,
+  });
+  const loaded = run(opened.state, {
+    type: 'loaded',
+    id: ID,
+    loadId: sectionOf(opened.state).loadId,
+    section: { version: 3, data: { motivation: 'on the server' } },
+  });
+  return sectionOf(loaded.state);
+}
+const base = readySection();
 
 const BLOCKERS: (Blocker | null)[] = [
   null,
@@ -80,6 +85,10 @@ for (const conflict of [null, { serverVersion: 4, serverData: { motivation: 'the
           });
 
 describe('R13: status derivation order', () => {
+  it('starts from a saved section', () => {
+    expect(statusOf(base)).toEqual({ status: 'saved', message: null });
+  });
+
   it.each(cases)('$name', ({ state }) => {
     const want = expected(state);
     expect(statusOf(state)).toEqual(want);
