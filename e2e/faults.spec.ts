@@ -2,7 +2,14 @@
 // the edit stays on the device (saved-locally or error), and lands once the failure is over.
 import { RETRY_BASE_MS, RETRY_MAX_MS } from '../worker/engine/constants.ts';
 import { FIELD, onDevice } from './durability-fixtures.ts';
-import { expect, expectSaved, saveStatus, serverSection, test } from './fixtures.ts';
+import {
+  expect,
+  expectSaved,
+  revokeAccessTokens,
+  saveStatus,
+  serverSection,
+  test,
+} from './fixtures.ts';
 
 test(
   'offline → saved-locally → online → saved',
@@ -79,13 +86,23 @@ test(
 
 test(
   'an expired session is refreshed once and the edit saved',
-  onDevice(async ({ page, proxy }) => {
-    proxy.fail({ status: 401, count: 1, message: 'The access token has expired.' });
+  onDevice(async ({ page, proxy, user }) => {
+    // The server's own revocation (docs/testing.md §10), not a 401 made up by the proxy.
+    const refreshesBefore = proxy.auth.filter((a) => a.grantType === 'refresh_token').length;
+    await revokeAccessTokens(user);
     await page.getByLabel(FIELD).fill('after a refresh');
     await expectSaved(page);
-    expect(proxy.saves().map((s) => s.status)).toEqual([401, 200]);
-    const tokens = proxy.attempts.filter((a) => a.method === 'PUT').length;
-    expect(tokens).toBe(2);
+    const saves = proxy.saves();
+    expect(saves.map((s) => s.status)).toEqual([401, 200]);
+    // One refresh, answered with a new token, and the retry carried that token.
+    const refreshes = proxy.auth.filter((a) => a.grantType === 'refresh_token');
+    expect(refreshes.length - refreshesBefore).toBe(1);
+    const refresh = refreshes.at(-1)!;
+    expect(refresh.status).toBe(200);
+    expect(refresh.issued).toBeDefined();
+    expect(refresh.at).toBeGreaterThanOrEqual(saves[0]!.at);
+    expect(saves[1]!.token).toBe(refresh.issued);
+    expect(saves[1]!.token).not.toBe(saves[0]!.token);
   }),
 );
 

@@ -7,6 +7,7 @@ import {
   type BrowserContext,
   type Page,
 } from '@playwright/test';
+import { decodeJwt } from 'jose';
 
 export const BASE_URL = process.env.E2E_BASE_URL ?? 'http://localhost:54321';
 
@@ -56,6 +57,20 @@ export async function serverSection(user: User, planId: string, key: string) {
   return res.status === 200
     ? (res.body.data as { data: Record<string, unknown>; version: number })
     : null;
+}
+
+/**
+ * Expires the user's access tokens at the server (test hook, TEST_HOOKS=1; docs/testing.md §10):
+ * only this user's, so tests running alongside keep their sessions.
+ */
+export async function revokeAccessTokens(user: User) {
+  const { sub } = decodeJwt(user.accessToken);
+  const res = await fetch(`${BASE_URL}/__test/revoke-access-tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: sub }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
 }
 
 /** PUTs the server received for one section (test hook, on only with TEST_HOOKS=1). */
