@@ -245,10 +245,12 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
     version: number;
     data: unknown;
   };
-  const snapshot = async () => {
+  /** The sections of one seed's two plans (every seed has its own, see below). */
+  const snapshot = async (plans: readonly string[]) => {
     const rows = await env.db.asService((tx) =>
       tx.query<Row>(
-        'select id, business_plan_id, section_key, version, data from public.plan_sections order by id',
+        'select id, business_plan_id, section_key, version, data from public.plan_sections where business_plan_id = any($1::uuid[]) order by id',
+        [plans],
       ),
     );
     return new Map(rows.map((row) => [row.id, { ...row, version: Number(row.version) }]));
@@ -278,11 +280,17 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
           .sign(new TextEncoder().encode(TEST_SECRET)),
       ];
       const model = new Map<string, ModelSection>();
-      const modelOf = (key: string): ModelSection =>
-        model.get(key) ?? { version: 0, data: {}, lastMutationId: null };
-      const ctx: FuzzContext = { planId, otherPlanId, version: (key) => modelOf(key).version };
+      // Keyed by plan and section: bob may save his own plan when a mutation names it.
+      const modelOf = (plan: string, key: string): ModelSection =>
+        model.get(`${plan}/${key}`) ?? { version: 0, data: {}, lastMutationId: null };
+      const ctx: FuzzContext = {
+        planId,
+        otherPlanId,
+        version: (key) => modelOf(planId, key).version,
+      };
       const rowIds = new Map<string, string>();
-      let before = await snapshot();
+      const plans = [planId, otherPlanId];
+      let before = await snapshot(plans);
       const statuses = new Map<number, number>();
       let cleanSaves = 0;
 
@@ -365,7 +373,11 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
         // The model's verdict on a save to one of the plan's sections: written, replayed
         // (its mutationId wrote the section last) or a conflict.
         const sent = method === 'PUT' ? sentBody(payload) : null;
-        const current = modelOf(key);
+        // A UUID is case-blind: the upper-case spelling names the same plan.
+        const sentPlan = String(sent?.planId).toLowerCase();
+        // The plan the caller may write: bob's token only reaches bob's plan.
+        const ownPlan = plainAuth && token === bob.token ? otherPlanId : planId;
+        const current = modelOf(sentPlan, key);
         const sentVersion = sent ? (sent.version ?? 0) : undefined;
         const sentMutationId = typeof sent?.mutationId === 'string' ? sent.mutationId : null;
         const replay =
@@ -390,13 +402,10 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
           );
         }
 
-        const after = await snapshot();
+        const after = await snapshot(plans);
         const expected = new Map(before);
         if (res.status === 200 && method === 'PUT') {
-          // A UUID is case-blind: the upper-case spelling names the same plan.
-          expect(String(sent?.planId).toLowerCase(), `a 200 for another plan: ${where()}`).toBe(
-            planId,
-          );
+          expect(sentPlan, `a 200 for a plan that is not the caller's: ${where()}`).toBe(ownPlan);
           const saved = json.data as Row;
           expect(saved.section_key, where()).toBe(key);
           if (replay) {
@@ -421,11 +430,11 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
               data: sent?.data,
               lastMutationId: sentMutationId,
             };
-            model.set(key, next);
-            rowIds.set(key, saved.id);
+            model.set(`${sentPlan}/${key}`, next);
+            rowIds.set(`${sentPlan}/${key}`, saved.id);
             expected.set(saved.id, {
               id: saved.id,
-              business_plan_id: planId,
+              business_plan_id: sentPlan,
               section_key: key,
               version: next.version,
               data: next.data,
@@ -434,6 +443,7 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
         }
         if (res.status === 409 && method === 'PUT') {
           expect(json.error, where()).toBe('VERSION_CONFLICT');
+          expect(sentPlan, `a 409 for a plan that is not the caller's: ${where()}`).toBe(ownPlan);
           expect(replay || matches, `a 409 only when the versions differ: ${where()}`).toBe(false);
           expect(json.serverVersion, `a 409 names the stored version: ${where()}`).toBe(
             current.version,
@@ -464,5 +474,7 @@ export function defineFuzzSuite(open: () => Promise<TestDatabase>, defaultCount:
       expect(statuses.get(200) ?? 0, 'some saves went through').toBeGreaterThan(count / 20);
       expect(statuses.get(409) ?? 0, 'some saves were refused').toBeGreaterThan(count / 50);
     },
+    // Bounded by FUZZ_COUNT, not by time: ~5 s alone, but a loaded 2-core machine stretches it.
+    10 * 60_000,
   );
 }
