@@ -2,6 +2,7 @@
 // the server's fault switch is server-wide, this one serves only the context that opens the app
 // at its `url`. It cuts the network, answers the next saves with a status of our choosing, and
 // logs when each save attempt arrived (to check the backoff schedule).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -27,7 +28,22 @@ export interface Attempt {
   status: number;
   /** A save's mutation id (its prefix is the id of the worker that sent it). */
   mutationId?: string;
+  /** A digest of the bearer token it carried (tokenDigest), to tell sessions apart. */
+  token?: string;
 }
+
+/** A call to the auth token endpoint (sign-in or refresh), as it passed the proxy. */
+export interface AuthAttempt {
+  at: number;
+  grantType: string;
+  status: number;
+  /** tokenDigest of the access token it answered, if any. */
+  issued?: string;
+}
+
+/** A short, stable stand-in for a token in the logs (never the token itself). */
+export const tokenDigest = (token: string) =>
+  createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 export interface FaultProxy {
   url: string;
@@ -37,6 +53,8 @@ export interface FaultProxy {
   serveStatic(dir: string | null): void;
   /** Requests to /functions/v1/plan-sections, in arrival order. */
   attempts: Attempt[];
+  /** Requests to /auth/v1/token (sign-in, refresh), in arrival order. */
+  auth: AuthAttempt[];
   saves(): Attempt[];
   close(): Promise<void>;
 }
@@ -48,6 +66,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let staticDir: string | null = null;
   const sockets = new Set<Socket>();
   const attempts: Attempt[] = [];
+  const auth: AuthAttempt[] = [];
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
     if (staticDir && req.method === 'GET' && !API.some((p) => path.startsWith(p)))
@@ -65,10 +84,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const counted = path.startsWith('/functions/v1/plan-sections');
     const arrived = Date.now();
     const mutationId = req.method === 'PUT' ? mutationOf(body) : undefined;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearer === undefined ? undefined : tokenDigest(bearer);
     const log = (status: number) => {
       if (counted)
-        attempts.push({ method: req.method ?? '', path, at: arrived, status, mutationId });
+        attempts.push({ method: req.method ?? '', path, at: arrived, status, mutationId, token });
     };
+    const authCall = path === '/auth/v1/token' && req.method === 'POST';
+    const grantType = new URL(req.url ?? '', 'http://x').searchParams.get('grant_type') ?? '';
     if (offline) {
       log(0);
       return void req.socket.destroy();
@@ -97,7 +120,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       (answer) => {
         log(answer.statusCode ?? 0);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        if (authCall) {
+          // Read the session it hands out (to log which token it issued), then pass it on.
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            const text = Buffer.concat(parts);
+            auth.push({
+              at: arrived,
+              grantType,
+              status: answer.statusCode ?? 0,
+              issued: issuedOf(text),
+            });
+            res.end(text);
+          });
+        } else answer.pipe(res);
       },
     );
     forward.on('error', () => req.socket.destroy());
@@ -112,6 +149,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   return {
     url: `http://localhost:${port}`,
     attempts,
+    auth,
     saves: () => attempts.filter((a) => a.method === 'PUT'),
     setOffline(next) {
       offline = next;
@@ -146,6 +184,15 @@ function serveFile(dir: string, path: string, res: http.ServerResponse) {
   const found = existsSync(file) && statSync(file).isFile() ? file : join(dir, 'index.html');
   res.writeHead(200, { 'Content-Type': TYPES[extname(found)] ?? 'application/octet-stream' });
   res.end(readFileSync(found));
+}
+
+function issuedOf(body: Buffer): string | undefined {
+  try {
+    const token = (JSON.parse(body.toString('utf8')) as { access_token?: unknown }).access_token;
+    return typeof token === 'string' ? tokenDigest(token) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function mutationOf(body: Buffer): string | undefined {

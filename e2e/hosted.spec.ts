@@ -17,6 +17,7 @@ import {
   expect,
   expectSaved,
   putCount,
+  revokeAccessTokens,
   serverSection,
   signIn,
   test,
@@ -86,9 +87,7 @@ test('a hosted build signs in with the project, and each refreshed token reaches
     expect(await putCount(planId, 'section-one')).toBe(1);
 
     // Every token issued so far stops working; supabase-js's next refresh makes a new one.
-    expect(
-      (await fetch(`${BASE_URL}/__test/revoke-access-tokens`, { method: 'POST' })).status,
-    ).toBe(200);
+    await revokeAccessTokens(user);
     const refreshed = context.waitForEvent(
       'response',
       (response) =>

@@ -315,6 +315,52 @@ describe('revoking access tokens', () => {
   });
 });
 
+describe("revoking one user's access tokens", () => {
+  it("refuses only that user's tokens; the others and a refreshed one work", async () => {
+    const signUp = async (email: string) => {
+      const res = await app.request('/auth/v1/signup', json({ email, password: 'rev-password' }));
+      return (await res.json()) as {
+        access_token: string;
+        refresh_token: string;
+        user: { id: string };
+      };
+    };
+    const target = await signUp('rev-one@example.com');
+    const bystander = await signUp('rev-other@example.com');
+    const plans = (token: string) =>
+      app.request('/functions/v1/business-plans', {
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+    const revoked = await app.request(
+      '/__test/revoke-access-tokens',
+      json({ userId: target.user.id }),
+    );
+    expect(revoked.status).toBe(200);
+    expect((await plans(target.access_token)).status).toBe(401);
+    expect((await plans(bystander.access_token)).status).toBe(200);
+
+    const refreshed = await app.request(
+      '/auth/v1/token?grant_type=refresh_token',
+      json({ refresh_token: target.refresh_token }),
+    );
+    const fresh = (await refreshed.json()) as { access_token: string };
+    expect((await plans(fresh.access_token)).status).toBe(200);
+  });
+
+  it('answers 400 to a body that is not { userId }', async () => {
+    for (const body of ['{"userId":"nope"}', '{"user":1}', 'not json', '[]']) {
+      const res = await app.request('/__test/revoke-access-tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status, body).toBe(400);
+      expect(await res.json(), body).toMatchObject({ success: false, error: 'BAD_REQUEST' });
+    }
+  });
+});
+
 describe('ACCESS_TOKEN_TTL_SECONDS', () => {
   it('sets the lifetime of the tokens local auth issues', async () => {
     const short = createServerApp({

@@ -130,26 +130,36 @@ export class FaultSwitch {
 }
 
 /**
- * "Expire every access token issued so far": tokens whose `iat` is before the cut-off second are
- * refused. The local auth signs tokens issued after a revocation at the cut-off second or later
- * (`clock`), so a refreshed token works at once.
+ * "Expire every access token issued so far", for everyone or for one user: tokens whose `iat` is
+ * before the cut-off second are refused. The local auth signs tokens issued after a revocation at
+ * the cut-off second or later (`clock`), so a refreshed token works at once.
  */
 export class TokenRevocation {
   /** Seconds since the epoch; tokens issued before it are refused. 0 = none revoked. */
   private cutoff = 0;
-  revokeNow(): number {
-    this.cutoff = Math.ceil(Date.now() / 1000);
-    return this.cutoff;
+  /** The same, per user id (a suite revoking only its own user disturbs no other test). */
+  private readonly userCutoffs = new Map<string, number>();
+  private latest = 0;
+  revokeNow(userId?: string): number {
+    const cutoff = Math.ceil(Date.now() / 1000);
+    if (userId === undefined) this.cutoff = cutoff;
+    else this.userCutoffs.set(userId, cutoff);
+    this.latest = Math.max(this.latest, cutoff);
+    return cutoff;
   }
-  /** The seconds clock local auth signs with: never before the cut-off. */
-  clock = (): number => Math.max(Math.floor(Date.now() / 1000), this.cutoff);
+  /** The seconds clock local auth signs with: never before a cut-off. */
+  clock = (): number => Math.max(Math.floor(Date.now() / 1000), this.latest);
   /** `verify` that also refuses revoked tokens, as if they had expired. */
   wrap(verify: VerifyToken): VerifyToken {
     return async (token) => {
       const claims = await verify(token);
-      if (this.cutoff > 0) {
-        const { iat } = decodeJwt(token);
-        if (typeof iat !== 'number' || iat < this.cutoff)
+      if (this.latest > 0) {
+        const { iat, sub } = decodeJwt(token);
+        const cutoff = Math.max(
+          this.cutoff,
+          (typeof sub === 'string' && this.userCutoffs.get(sub)) || 0,
+        );
+        if (typeof iat !== 'number' || iat < cutoff)
           throw new AuthError(
             'The access token has expired: refresh the session or sign in again.',
           );
@@ -165,6 +175,8 @@ export const TEST_HOOKS_SECRET_FILE = 'test-hooks-secret';
 
 /** A new secret for a server start (32 random bytes, base64url). */
 export const newTestHooksSecret = (): string => randomBytes(32).toString('base64url');
+
+const RevokeSchema = z.strictObject({ userId: z.uuid() });
 
 export interface TestHooks {
   stats: RequestStats;
@@ -291,8 +303,28 @@ export function mountTestHooks(app: Hono, hooks: TestHooks) {
     return c.json(hooks.faults.toJSON());
   });
 
-  app.post('/__test/revoke-access-tokens', (c) => {
-    const cutoff = hooks.revocation.revokeNow();
+  app.post('/__test/revoke-access-tokens', async (c) => {
+    // No body: every user's tokens; { "userId" }: only that user's.
+    const text = await c.req.text();
+    let userId: string | undefined;
+    if (text.trim() !== '') {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+      const parsed = RevokeSchema.safeParse(body);
+      if (!parsed.success)
+        return errorResponse(
+          new ApiError(
+            'BAD_REQUEST',
+            `The revocation is not valid: ${describeZodError(parsed.error)}. Send no body (every user) or { "userId": "<uuid>" }.`,
+          ),
+        );
+      userId = parsed.data.userId;
+    }
+    const cutoff = hooks.revocation.revokeNow(userId);
     return c.json({ revokedBefore: new Date(cutoff * 1000).toISOString() });
   });
 }

@@ -3,6 +3,7 @@
 // worker's slow poll covers it.
 import type { SyncClient } from './worker-client.ts';
 import { supabase } from '../supabase-client.ts';
+import { watchPlanWith, type PlanSubscribe } from './realtime-watch.ts';
 
 /** Only a build pointed at a Supabase project has Realtime. */
 export const REALTIME_AVAILABLE = Boolean(import.meta.env.VITE_SUPABASE_URL);
@@ -16,6 +17,11 @@ const REALTIME_TRUSTED = import.meta.env.VITE_REALTIME_PLAN_SECTIONS !== '0';
 /** Subscribes to the plan's section rows while the editor shows one of them. Returns a stop. */
 export function watchPlan(client: SyncClient, planId: string): () => void {
   if (!REALTIME_AVAILABLE) return () => {};
+  return watchPlanWith(subscribePlan, client, planId, REALTIME_TRUSTED);
+}
+
+/** The Supabase side of it: one channel per plan, filtered to its section rows. */
+const subscribePlan: PlanSubscribe = (planId, onChange, onStatus) => {
   const channel = supabase
     .channel(`plan-sections:${planId}`)
     .on(
@@ -26,15 +32,8 @@ export function watchPlan(client: SyncClient, planId: string): () => void {
         table: 'plan_sections',
         filter: `business_plan_id=eq.${planId}`,
       },
-      () => void client.freshen({ kind: 'remote-change', planId }),
+      onChange,
     )
-    .subscribe((status) => {
-      // F5: a live subscription stretches the poll; anything else falls back to it.
-      if (REALTIME_TRUSTED)
-        void client.freshen({ kind: 'realtime', planId, live: status === 'SUBSCRIBED' });
-    });
-  return () => {
-    void client.freshen({ kind: 'realtime', planId, live: false });
-    void supabase.removeChannel(channel);
-  };
-}
+    .subscribe((status) => onStatus(status));
+  return () => void supabase.removeChannel(channel);
+};

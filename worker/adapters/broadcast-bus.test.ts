@@ -19,6 +19,28 @@ afterEach(() => {
   for (const c of channels.splice(0)) c.close();
 });
 
+/** Collects events and lets a test wait for one, instead of sleeping and hoping it came. */
+function eventLog<T>() {
+  const seen: T[] = [];
+  const waiters: { match: (e: T) => boolean; resolve: (e: T) => void }[] = [];
+  return {
+    seen,
+    push(event: T) {
+      seen.push(event);
+      for (const w of waiters.splice(0)) {
+        if (w.match(event)) w.resolve(event);
+        else waiters.push(w);
+      }
+    },
+    next: (match: (e: T) => boolean) =>
+      new Promise<T>((resolve) => {
+        const found = seen.find(match);
+        if (found) resolve(found);
+        else waiters.push({ match, resolve });
+      }),
+  };
+}
+
 const hello = (tabId: string) => ({
   protocolVersion: PROTOCOL_VERSION,
   tabId,
@@ -30,8 +52,8 @@ describe('broadcast bus', () => {
   it("carries a follower's calls to the leader's host and its events back", async () => {
     const host = new SyncHost({ api: new MemoryApi(), store: new MemoryStore(), log: () => {} });
     serveBus(channel('bus-1'), () => host.createSession());
-    const aEvents: TabEvent[] = [];
-    const a = busSession(channel('bus-1'), 'A', (e) => void aEvents.push(e));
+    const aEvents = eventLog<TabEvent>();
+    const a = busSession(channel('bus-1'), 'A', (e) => aEvents.push(e));
     const b = busSession(channel('bus-1'), 'B', () => {});
     expect(await a.session.hello(hello('A'), () => {})).toMatchObject({ ok: true });
     expect(await b.session.hello(hello('B'), () => {})).toMatchObject({ ok: true });
@@ -40,10 +62,8 @@ describe('broadcast bus', () => {
     expect(await b.session.edit(PLAN, 'section-one', { motivation: 'over the bus' })).toMatchObject(
       { ok: true },
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(aEvents).toContainEqual(
-      expect.objectContaining({ type: 'patch', fields: { motivation: 'over the bus' } }),
-    );
+    const patch = await aEvents.next((e) => e.type === 'patch');
+    expect(patch).toMatchObject({ type: 'patch', fields: { motivation: 'over the bus' } });
     // Bad arguments are answered as data by the session, as over Comlink.
     expect(await a.session.open('not-a-uuid', 'section-one')).toMatchObject({
       ok: false,
@@ -54,17 +74,31 @@ describe('broadcast bus', () => {
   });
 
   it('ignores what does not fit the schemas, on both sides', async () => {
-    const calls: unknown[] = [];
-    serveBus(channel('bus-2'), () => new Proxy({}, { get: () => () => calls.push(1) }) as never);
-    const events: TabEvent[] = [];
-    busSession(channel('bus-2'), 'A', (e) => void events.push(e));
+    const calls: string[] = [];
+    serveBus(
+      channel('bus-2'),
+      () =>
+        new Proxy(
+          {},
+          { get: (_t, method: string) => async () => (calls.push(method), { ok: true, value: 1 }) },
+        ) as never,
+    );
+    const events = eventLog<TabEvent>();
+    busSession(channel('bus-2'), 'A', (e) => events.push(e));
     const rogue = channel('bus-2');
+    const replies = eventLog<unknown>();
+    rogue.onmessage = (message: MessageEvent) => replies.push(message.data);
     rogue.postMessage({ type: 'call', tab: 'A', id: 1, method: 'constructor', args: [] });
     rogue.postMessage({ type: 'call', tab: 'A', id: 'x', method: 'flush', args: [] });
     rogue.postMessage({ type: 'event', tab: 'A', event: { type: 'patch', fields: 'nope' } });
     rogue.postMessage('hello');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(calls).toEqual([]);
-    expect(events).toEqual([]);
+    // Then one valid call and one valid event: a channel delivers one sender's messages in order,
+    // so once these two arrived, everything malformed before them was seen and dropped.
+    rogue.postMessage({ type: 'call', tab: 'Z', id: 9, method: 'flush', args: [] });
+    rogue.postMessage({ type: 'event', tab: 'A', event: { type: 'reload', reason: 'last' } });
+    await replies.next((m) => (m as { type?: string; id?: number }).id === 9);
+    await events.next((e) => e.type === 'reload');
+    expect(calls).toEqual(['flush']);
+    expect(events.seen).toEqual([{ type: 'reload', reason: 'last' }]);
   });
 });

@@ -48,21 +48,29 @@ export class IdbStore implements Store {
     const snapshots = tx.objectStore('snapshots');
     const outbox = tx.objectStore('outbox');
     const requests: Promise<unknown>[] = [];
-    for (const op of ops) {
-      switch (op.op) {
-        case 'put-snapshot':
-          requests.push(snapshots.put(op.record));
-          break;
-        case 'delete-snapshot':
-          requests.push(snapshots.delete(op.id));
-          break;
-        case 'put-outbox':
-          requests.push(outbox.put(op.record));
-          break;
-        case 'delete-outbox':
-          requests.push(outbox.delete(op.id));
-          break;
+    try {
+      for (const op of ops) {
+        switch (op.op) {
+          case 'put-snapshot':
+            requests.push(snapshots.put(op.record));
+            break;
+          case 'delete-snapshot':
+            requests.push(snapshots.delete(op.id));
+            break;
+          case 'put-outbox':
+            requests.push(outbox.put(op.record));
+            break;
+          case 'delete-outbox':
+            requests.push(outbox.delete(op.id));
+            break;
+        }
       }
+    } catch (error) {
+      // A put that throws at once (a record without its key, a value that can't be cloned) does
+      // not abort the transaction by itself: the ops before it would still commit. All or nothing.
+      tx.abort();
+      await Promise.allSettled([...requests, tx.done]);
+      throw error;
     }
     await Promise.all([...requests, tx.done]);
   }

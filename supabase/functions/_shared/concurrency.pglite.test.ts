@@ -34,8 +34,20 @@ it('queues 20 concurrent read-modify-write writers on PGlite: no save is lost', 
 it('answers 100 concurrent mixed requests correctly, each in its own transaction', async () => {
   const app = concurrencyHarness(env.db, user);
   const planId = await app.newPlan();
-  const statuses = await app.sameVersion(planId, 30, 0);
-  expect(statuses.filter((s) => s === 200)).toHaveLength(1);
-  const reads = await Promise.all(Array.from({ length: 70 }, () => app.read(planId)));
-  for (const read of reads) expect(read.version).toBe(1);
+  // 30 creating saves and 70 reads, interleaved and all in flight at once.
+  const requests = Array.from({ length: 100 }, (_, i) =>
+    i % 10 < 3
+      ? app.sameVersion(planId, 1, 0).then(([status]) => ({ kind: 'save' as const, status }))
+      : app.read(planId).then(({ version }) => ({ kind: 'read' as const, version })),
+  );
+  const answers = await Promise.all(requests);
+  const saves = answers.flatMap((a) => (a.kind === 'save' ? [a.status] : []));
+  const reads = answers.flatMap((a) => (a.kind === 'read' ? [a.version] : []));
+  expect(saves).toHaveLength(30);
+  expect(saves.filter((s) => s === 200)).toHaveLength(1);
+  expect(saves.filter((s) => s === 409)).toHaveLength(29);
+  // Each read is its own transaction: it sees the section before the one write or after it.
+  expect(reads).toHaveLength(70);
+  for (const version of reads) expect([0, 1]).toContain(version);
+  expect((await app.read(planId)).version).toBe(1);
 });
