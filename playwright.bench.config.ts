@@ -1,5 +1,11 @@
-// Browser benchmarks: the test config's server and browser, but only `*.bench.ts`, one at a time.
+// Browser benchmarks: the test config's server and browsers, but only `*.bench.ts`, one at a time.
+// MPFS_BENCH_ENGINES=1 runs them in every engine found (the engines bench); else in Chromium only.
 import base from './playwright.config.ts';
 import { defineConfig } from '@playwright/test';
 
-export default defineConfig({ ...base, testMatch: /.*\.bench\.ts$/, workers: 1 });
+const testMatch = /.*\.bench\.ts$/;
+const projects = (base.projects ?? [])
+  .filter((p) => process.env.MPFS_BENCH_ENGINES === '1' || p.name === 'chromium')
+  .map((p) => ({ ...p, testMatch }));
+
+export default defineConfig({ ...base, testMatch, projects, workers: 1 });

@@ -1,9 +1,14 @@
-import { defineConfig } from '@playwright/test';
+import { defineConfig, type Project } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findChromium, systemChromiumArgs } from './scripts/find-browser.mjs';
+import {
+  findChromium,
+  findFirefox,
+  firefoxLaunchOptions,
+  systemChromiumArgs,
+} from './scripts/find-browser.mjs';
 
 // The config is evaluated by the runner and again by each worker: decide the port and data
 // folder once, in the runner, and hand them down through the environment.
@@ -17,9 +22,33 @@ if (!process.env.E2E_BASE_URL) {
   process.env.E2E_DATA_DIR = mkdtempSync(join(tmpdir(), 'mpfs-e2e-'));
 }
 
-const browser = findChromium();
-const launchOptions =
-  browser?.kind === 'system' ? { executablePath: browser.path, args: systemChromiumArgs() } : {};
+const chromium = findChromium();
+const firefox = findFirefox();
+
+/** What `npm test` runs in the other engines; `npm run test:browsers` (MPFS_ALL_ENGINES=1) runs all. */
+const CORE_SPECS = /(tabs|durability|conflict|devices)\.spec\.ts$/;
+const allEngines = process.env.MPFS_ALL_ENGINES === '1';
+if (!firefox && process.env.MPFS_REQUIRE_BROWSERS === '1')
+  throw new Error('No Firefox found: install firefox-esr or set FIREFOX_PATH.');
+
+const projects: Project[] = [
+  {
+    name: 'chromium',
+    use: {
+      browserName: 'chromium',
+      launchOptions:
+        chromium?.kind === 'system'
+          ? { executablePath: chromium.path, args: systemChromiumArgs() }
+          : {},
+    },
+  },
+];
+if (firefox)
+  projects.push({
+    name: 'firefox',
+    ...(allEngines ? {} : { testMatch: CORE_SPECS }),
+    use: { browserName: 'firefox', launchOptions: firefoxLaunchOptions(firefox) },
+  });
 
 export default defineConfig({
   testDir: 'e2e',
@@ -30,9 +59,9 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   retries: 0,
   reporter: [['list']],
+  projects,
   use: {
     baseURL: process.env.E2E_BASE_URL,
-    launchOptions,
     trace: 'retain-on-failure',
   },
   webServer: {

@@ -7,6 +7,7 @@ export default defineConfig({
       'worker/**/*.test.ts',
       'supabase/**/*.test.ts',
       'server/**/*.test.ts',
+      'scripts/**/*.test.ts',
     ],
     environment: 'node',
     testTimeout: 60_000,

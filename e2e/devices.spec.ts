@@ -202,7 +202,8 @@ test('M4, M8: the same field on two devices: a dialog with both values, for that
   await expect(rows.first()).toContainText(MOTIVATION);
   await expect(rows.first()).toContainText('from A');
   await expect(rows.first()).toContainText('from B');
-  // Keyboard: focus moved into the dialog.
+  // Keyboard: focus moved into the dialog (focus checks need the front window, as in Firefox).
+  await b.tabs[0]!.bringToFront();
   await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
   // The other tab can open it too.
   await b.tabs[1]!.getByRole('button', { name: 'Review conflict' }).click();
@@ -256,6 +257,8 @@ test('Cancel (and Escape) keeps the edits unsaved, the status conflict; Review c
 }) => {
   const { user, planId, a, b, dialog } = await makeConflict(browser);
   const author = b.tabs[0]!;
+  // Focus checks need the front window (Firefox over BiDi focuses only that one).
+  await author.bringToFront();
   await author.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(author.getByLabel(MOTIVATION)).toBeFocused();

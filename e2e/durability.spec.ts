@@ -1,6 +1,6 @@
 // Never lose a keystroke (docs/durability.md): what the editor showed survives closing every tab
 // or the browser during the debounce, a worker that dies, and the no-SharedWorker fallback.
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,8 @@ test(
 );
 
 test('the browser closed inside the debounce: the next start sends the edit from IndexedDB', async ({
-  baseURL: _baseURL,
+  playwright,
+  browserName,
 }, testInfo) => {
   const user = await createUser();
   const planId = await createPlan(user);
@@ -78,7 +79,7 @@ test('the browser closed inside the debounce: the next start sends the edit from
   const proxy = await startFaultProxy(BASE_URL);
   const profile = mkdtempSync(join(tmpdir(), 'mpfs-profile-'));
   const launch = async () => {
-    const context = await chromium.launchPersistentContext(profile, {
+    const context = await playwright[browserName].launchPersistentContext(profile, {
       ...testInfo.project.use.launchOptions,
       baseURL: proxy.url,
     });

@@ -57,7 +57,11 @@ test('three tabs typing in one debounce window make one PUT', async ({ browser }
   await device.close();
 });
 
-test('ten tabs typing into one field converge on one value', async ({ browser }) => {
+test('ten tabs typing into one field converge on one value', async ({ browser, browserName }) => {
+  test.fixme(
+    browserName === 'firefox',
+    'Playwright over BiDi: key input to tabs behind the front one never arrives (pressSequentially waits out the test)',
+  );
   const user = await createUser();
   const planId = await createPlan(user);
   const device = await openDevice(browser, user);

@@ -1,12 +1,17 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { detectFeatures, missingFeatures, unsupportedPage } from './browser-support.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html must have an element with id "root"');
-createRoot(root).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+(window as unknown as { __mpfsBooted?: boolean }).__mpfsBooted = true;
+const missing = missingFeatures(detectFeatures());
+if (missing.length > 0) unsupportedPage(root, missing);
+else
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
