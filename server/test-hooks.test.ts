@@ -352,7 +352,7 @@ describe("revoking one user's access tokens", () => {
     for (const body of ['{"userId":"nope"}', '{"user":1}', 'not json', '[]']) {
       const res = await app.request('/__test/revoke-access-tokens', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...HOOKS_HEADERS },
         body,
       });
       expect(res.status, body).toBe(400);
