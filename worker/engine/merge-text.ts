@@ -9,7 +9,17 @@ export interface TextOverlap {
   theirs: string;
 }
 
-export type TextMerge = { clean: true; text: string } | { clean: false; overlaps: TextOverlap[] };
+export type TextMerge =
+  | { clean: true; text: string }
+  | {
+      clean: false;
+      overlaps: TextOverlap[];
+      /**
+       * M7: the whole text each choice saves: every cleanly merged line of both sides, and the
+       * chosen side's lines where they overlap.
+       */
+      resolved: { mine: string; theirs: string };
+    };
 
 const lines = (text: string) => text.split('\n');
 
@@ -22,16 +32,28 @@ export function mergeText(base: string, mine: string, theirs: string): TextMerge
   const regions = diff3Merge(lines(mine), lines(base), lines(theirs), {
     excludeFalseConflicts: true,
   });
-  const out: string[] = [];
+  const keepMine: string[] = [];
+  const keepTheirs: string[] = [];
   const overlaps: TextOverlap[] = [];
   for (const region of regions) {
-    if (region.ok) out.push(...region.ok);
-    else if (region.conflict)
+    if (region.ok) {
+      keepMine.push(...region.ok);
+      keepTheirs.push(...region.ok);
+    } else if (region.conflict) {
+      keepMine.push(...region.conflict.a);
+      keepTheirs.push(...region.conflict.b);
       overlaps.push({
         base: region.conflict.o.join('\n'),
         mine: region.conflict.a.join('\n'),
         theirs: region.conflict.b.join('\n'),
       });
+    }
   }
-  return overlaps.length === 0 ? { clean: true, text: out.join('\n') } : { clean: false, overlaps };
+  return overlaps.length === 0
+    ? { clean: true, text: keepMine.join('\n') }
+    : {
+        clean: false,
+        overlaps,
+        resolved: { mine: keepMine.join('\n'), theirs: keepTheirs.join('\n') },
+      };
 }
