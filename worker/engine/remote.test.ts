@@ -1,11 +1,9 @@
 // Other devices' saves meeting this device's edits: refetched copies (F4), 409s and resolutions
 // merged three ways (M1–M8). Rules: docs/merge-rules.md; R-rules: docs/single-writer.md.
 import { describe, expect, it } from 'vitest';
-import { initialState, statusOf, step, type EngineState, type Input } from './index.ts';
+import { statusOf, type EngineState, type Input } from './index.ts';
 import {
   ID,
-  KEY,
-  PLAN,
   editInput as edit,
   effectsOf as of,
   readySection,

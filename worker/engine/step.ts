@@ -108,6 +108,10 @@ export function outboxOf(s: SectionState): OutboxContent {
   };
 }
 
+/** Whether the section holds anything the outbox must keep: edits, a conflict, queued clashes. */
+export const hasUnsaved = (s: SectionState) =>
+  s.pending.length > 0 || s.conflict !== null || (s.queued?.length ?? 0) > 0;
+
 /** Can a save start now (ignoring timers)? */
 export function canStartSave(s: SectionState): boolean {
   return (
@@ -349,7 +353,7 @@ function rebase(st: Step, s: SectionState, server: ServerCopy, keep: readonly st
     pending,
     unconfirmed: [],
   };
-  st.persist(next, { snapshot: server, outbox: pending.length > 0 ? outboxOf(next) : null });
+  st.persist(next, { snapshot: server, outbox: hasUnsaved(next) ? outboxOf(next) : null });
   return next;
 }
 
@@ -635,7 +639,7 @@ export function step(state: EngineState, input: Input): StepResult {
       if (s.conflict.source === 'device') {
         // R21: the server copy is unchanged; what now differs from it is pending.
         next = { ...next, pending: union(next.pending, changedFields(s.server.data, local)) };
-        st.persist(next, { outbox: outboxOf(next) });
+        st.persist(next, { outbox: hasUnsaved(next) ? outboxOf(next) : null });
       } else {
         const theirs: ServerCopy = {
           version: s.conflict.serverVersion,
