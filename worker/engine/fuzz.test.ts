@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
 import { mergeSection, resolvedValue } from './merge.ts';
 import { hasUnsaved } from './step.ts';
+import { fuzzSeeds } from './testing.ts';
 import {
   canStartSave,
   initialState,
@@ -35,15 +36,6 @@ const SEEDS = 100;
 const STEPS = 250;
 /** New seeds each run on top of the fixed ones; printed so a failure can be replayed. */
 const RANDOM_SEEDS = 20;
-
-/** The seeds of this run: ENGINE_FUZZ_SEEDS replays a list; otherwise 1..fixed plus new ones. */
-export function fuzzSeeds(fixed: number, fresh: number, env = process.env.ENGINE_FUZZ_SEEDS) {
-  if (env) return env.split(',').map((x) => Number(x.trim()));
-  const seeds = Array.from({ length: fixed }, (_, i) => i + 1);
-  const extra = Array.from({ length: fresh }, () => 1 + Math.floor(Math.random() * 2 ** 30));
-  console.log(`engine fuzz: new seeds ${extra.join(',')} (replay: ENGINE_FUZZ_SEEDS=<seeds>)`);
-  return [...seeds, ...extra];
-}
 
 type Mode = 'ok' | 'network' | 'server' | 'unauthorized' | 'rejected';
 

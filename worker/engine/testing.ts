@@ -47,3 +47,12 @@ export function readySection(tabs: string[], version: number, data: Record<strin
     section: { version, data },
   }).state;
 }
+
+/** A fuzz's seeds: ENGINE_FUZZ_SEEDS replays a list; otherwise 1..fixed plus new ones, printed. */
+export function fuzzSeeds(fixed: number, fresh: number, env = process.env.ENGINE_FUZZ_SEEDS) {
+  if (env) return env.split(',').map((x) => Number(x.trim()));
+  const seeds = Array.from({ length: fixed }, (_, i) => i + 1);
+  const extra = Array.from({ length: fresh }, () => 1 + Math.floor(Math.random() * 2 ** 30));
+  console.log(`fuzz: new seeds ${extra.join(',')} (replay: ENGINE_FUZZ_SEEDS=<seeds>)`);
+  return [...seeds, ...extra];
+}
