@@ -2,6 +2,7 @@
 // script URL and protocol version. The newer one is the only writer; the old tabs are told to
 // reload and show it, their fields turn read-only (R20: nothing accepted after that moment),
 // and what they held from before is merged and saved by the newer worker (R21).
+import type { Browser } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,20 +38,32 @@ test.afterAll(() => {
   if (newBuild) rmSync(newBuild, { recursive: true, force: true });
 });
 
+/**
+ * An old tab of the current build that saved `motivation` and still holds `concerns` unsent when
+ * the deploy comes (its save was answered 503 with Retry-After: 60).
+ */
+async function oldTabHolding(browser: Browser, saved: string, held: string, sync?: 'dedicated') {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const { context, proxy } = await deviceBehindProxy(browser, user, sync);
+  const oldTab = await openSection(context, planId);
+  await oldTab.getByLabel(FIELD).fill(saved);
+  await expectSaved(oldTab);
+  proxy.fail({ status: 503, count: 1, retryAfter: 60 });
+  await oldTab.getByLabel(CONCERNS).fill(held);
+  await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'saved-locally');
+  return { user, planId, context, proxy, oldTab };
+}
+
 test('a deploy while a tab is open: one writer, the old tab reloads, nothing lost', async ({
   browser,
 }) => {
-  const user = await createUser();
-  const planId = await createPlan(user);
-  const { context, proxy } = await deviceBehindProxy(browser, user);
-  const oldTab = await openSection(context, planId);
-  await oldTab.getByLabel(FIELD).fill('typed before the deploy');
-  await expectSaved(oldTab);
+  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+    browser,
+    'typed before the deploy',
+    'typed in the old tab before the deploy',
+  );
   const oldWorker = await hooks.workerId(oldTab);
-  // An edit the old worker still holds when the deploy comes (its save waits a minute).
-  proxy.fail({ status: 503, count: 1, retryAfter: 60 });
-  await oldTab.getByLabel(CONCERNS).fill('typed in the old tab before the deploy');
-  await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'saved-locally');
 
   proxy.serveStatic(newBuild);
   const newTab = await openSection(context, planId);
@@ -88,15 +101,12 @@ test('a deploy while a tab is open: one writer, the old tab reloads, nothing los
 test('no SharedWorker: a newer build makes the older leader retire; reloading loses nothing', async ({
   browser,
 }) => {
-  const user = await createUser();
-  const planId = await createPlan(user);
-  const { context, proxy } = await deviceBehindProxy(browser, user, 'dedicated');
-  const oldTab = await openSection(context, planId);
-  await oldTab.getByLabel(FIELD).fill('typed before the deploy');
-  await expectSaved(oldTab);
-  proxy.fail({ status: 503, count: 1, retryAfter: 60 });
-  await oldTab.getByLabel(CONCERNS).fill('typed in the old tab before the deploy');
-  await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'saved-locally');
+  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+    browser,
+    'typed before the deploy',
+    'typed in the old tab before the deploy',
+    'dedicated',
+  );
 
   proxy.serveStatic(newBuild);
   const newTab = await context.newPage();
@@ -123,16 +133,11 @@ test('no SharedWorker: a newer build makes the older leader retire; reloading lo
 test('R21: after a deploy, the old tab’s unsent edit never overwrites what the new tab typed later', async ({
   browser,
 }) => {
-  const user = await createUser();
-  const planId = await createPlan(user);
-  const { context, proxy } = await deviceBehindProxy(browser, user);
-  const oldTab = await openSection(context, planId);
-  await oldTab.getByLabel(FIELD).fill('saved before the deploy');
-  await expectSaved(oldTab);
-  // The old worker still holds this edit when the deploy comes (its save waits a minute).
-  proxy.fail({ status: 503, count: 1, retryAfter: 60 });
-  await oldTab.getByLabel(CONCERNS).fill('older text, typed in the old tab');
-  await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'saved-locally');
+  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+    browser,
+    'saved before the deploy',
+    'older text, typed in the old tab',
+  );
 
   proxy.serveStatic(newBuild);
   const newTab = await openSection(context, planId);

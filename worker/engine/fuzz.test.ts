@@ -140,6 +140,8 @@ class Driver {
     // R21: a stale edit's value is kept in the outbox too, as the other side of a conflict.
     const kept = (f: string, v: unknown) =>
       jsonEqual(outbox?.fields[f], v) ||
+      // R21: or what it made of a stale edit, merged with what was there.
+      (jsonEqual(outbox?.fields[f], s.local[f]) && s.pending.includes(f)) ||
       jsonEqual(outbox?.conflict?.serverData[f], v) ||
       (outbox?.queued ?? []).some((q) => jsonEqual(q.theirs[f], v));
     for (const [f, v] of Object.entries(input.fields))
@@ -324,6 +326,17 @@ class Driver {
       fields: { [field]: value },
       base,
     });
+    // R21: a stale edit merged with what is here: the merged text is the author's last value.
+    const after = this.state.sections[sectionId(PLAN, key)];
+    const changed = after && !jsonEqual(after.local[field], s?.local[field]);
+    if (
+      stale &&
+      !s?.conflict &&
+      changed &&
+      !after.conflict &&
+      typeof after.local[field] === 'string'
+    )
+      this.lastEdit.set(`${key}/${field}`, { value: after.local[field], exempt: false });
   }
 
   otherDevice(key: SectionKey): void {

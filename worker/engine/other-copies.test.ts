@@ -185,16 +185,30 @@ describe('R21: an edit typed on a value that changed since', () => {
       tabs: ['A', 'B'],
       view: { data: { motivation: 'one, A\ntwo\nthree, B' } },
     });
-    const clash = run(
+    // Both typed at the end of one line: both keystrokes stay (the resent one after).
+    const both = run(
       readySection(['A', 'B'], 1, { motivation: 'ab' }),
       typed('B', { motivation: 'abX' }, { motivation: 'ab' }),
       typed('A', { motivation: 'abc' }, { motivation: 'ab' }),
     );
+    expect(sec(both.state).local).toEqual({ motivation: 'abXc' });
+    // The resent keystroke is already there, typed on by the other tab: kept once.
+    const once = run(
+      readySection(['A', 'B'], 1, { motivation: 'abcX' }),
+      typed('A', { motivation: 'abc' }, { motivation: 'ab' }),
+    );
+    expect(sec(once.state).local).toEqual({ motivation: 'abcX' });
+    // Both replaced the same characters differently: the author decides.
+    const clash = run(
+      readySection(['A', 'B'], 1, { motivation: 'a-c' }),
+      typed('B', { motivation: 'aXc' }, { motivation: 'a-c' }),
+      typed('A', { motivation: 'aYc' }, { motivation: 'a-c' }),
+    );
     expect(status(clash.state)).toBe('conflict');
-    expect(sec(clash.state).local).toEqual({ motivation: 'abX' });
+    expect(sec(clash.state).local).toEqual({ motivation: 'aXc' });
     expect(sec(clash.state).conflict).toMatchObject({
       source: 'device',
-      serverData: { motivation: 'abc' },
+      serverData: { motivation: 'aYc' },
     });
   });
 

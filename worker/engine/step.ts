@@ -13,6 +13,7 @@ import {
 } from './constants.ts';
 import { jsonEqual, jsonHash } from './json.ts';
 import { mergeSection, resolveMerge, resolvedValue } from './merge.ts';
+import { mergeTyping } from './merge-text.ts';
 import { nextRandom } from './random.ts';
 import {
   sectionId,
@@ -438,7 +439,7 @@ export function step(state: EngineState, input: Input): StepResult {
       if (!s || !s.tabs.includes(input.tab) || keys.length === 0 || st.retired) break;
       // R21: a field whose value here changed since the tab last saw it was typed on an older
       // value (another tab typed in between, or a resend after a lost answer): merged, not applied.
-      const { fields, stale } = splitStale(s, input.fields, input.base);
+      const { fields, stale, merged } = splitStale(s, input.fields, input.base);
       const applied = Object.keys(fields);
       // R1: applied once, in arrival order, numbered worker-wide.
       st.editSeq += 1;
@@ -471,10 +472,8 @@ export function step(state: EngineState, input: Input): StepResult {
       next = armDebounce(st, next);
       // R21: the stale fields merge three ways against what they were typed on; every tab (the
       // typing one too) gets the result in a view.
-      if (stale) {
-        next = meetOther(st, next, stale);
-        st.changedData.add(next.id);
-      }
+      if (stale) next = meetOther(st, next, stale);
+      if (stale || merged) st.changedData.add(next.id);
       // M8: while a conflict is open every tab's dialog follows what each button would save.
       if (next.conflict) st.changedData.add(next.id);
       st.set(next);
@@ -745,9 +744,10 @@ function splitStale(
   s: SectionState,
   typed: SectionData,
   base: Readonly<Record<string, unknown>> | undefined,
-): { fields: SectionData; stale: OtherSide | null } {
-  if (!base || s.conflict) return { fields: typed, stale: null };
+): { fields: SectionData; stale: OtherSide | null; merged: boolean } {
+  if (!base || s.conflict) return { fields: typed, stale: null, merged: false };
   const fields: SectionData = {};
+  let merged = false;
   const side = { fields: [] as string[], base: {} as SectionData, theirs: {} as SectionData };
   for (const [f, v] of Object.entries(typed)) {
     const was = Object.hasOwn(base, f) ? base[f] : undefined;
@@ -755,11 +755,20 @@ function splitStale(
       fields[f] = v;
       continue;
     }
+    // Two tabs typing in one text at once: both keystrokes stay (a real overlap goes on below).
+    const text = (x: unknown) => (blank(x) ? '' : typeof x === 'string' ? x : null);
+    const [b, m, t] = [text(was), text(s.local[f]), text(v)];
+    const joined = b !== null && m !== null && t !== null ? mergeTyping(b, m, t) : null;
+    if (joined !== null) {
+      fields[f] = joined;
+      merged ||= joined !== v;
+      continue;
+    }
     side.fields.push(f);
     if (!blank(was)) side.base[f] = was;
     side.theirs[f] = v;
   }
-  return { fields, stale: side.fields.length > 0 ? side : null };
+  return { fields, stale: side.fields.length > 0 ? side : null, merged };
 }
 
 /** R16, R21: what an adopted outbox holds, as another side: its pending fields on its base. */
