@@ -70,8 +70,11 @@ export interface ConflictField {
   theirs: unknown;
   /** Long text: the lines both sides changed differently. */
   overlaps?: { base: string; mine: string; theirs: string }[];
-  /** M7: exactly what each button saves for this field (undefined: the field is removed). */
-  saves: { refresh: unknown; overwrite: unknown };
+  /**
+   * M7: exactly what each button saves for this field (undefined: the field is removed). Absent
+   * from a worker of the previous build (same protocol version): the dialog then omits it.
+   */
+  saves?: { refresh: unknown; overwrite: unknown };
 }
 
 /** What a tab shows of a conflict: the fields to decide, and where the dialog opens by itself. */

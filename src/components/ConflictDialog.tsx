@@ -126,18 +126,21 @@ export function ConflictDialog({
             ))}
           {/* M7: exactly what each button saves (long text: both sides' merged lines kept). */}
           <section className="conflict-saves" aria-label="What each button saves">
-            {fields.map((f) => (
-              <dl key={f.field} data-field={f.field}>
-                <dt>Refresh (Load Latest) saves “{f.label}” as</dt>
-                <dd>
-                  <pre data-choice="refresh">{show(f.saves.refresh)}</pre>
-                </dd>
-                <dt>Overwrite (Keep Mine) saves “{f.label}” as</dt>
-                <dd>
-                  <pre data-choice="overwrite">{show(f.saves.overwrite)}</pre>
-                </dd>
-              </dl>
-            ))}
+            {fields.map(
+              (f) =>
+                f.saves && (
+                  <dl key={f.field} data-field={f.field}>
+                    <dt>Refresh (Load Latest) saves “{f.label}” as</dt>
+                    <dd>
+                      <pre data-choice="refresh">{show(f.saves.refresh)}</pre>
+                    </dd>
+                    <dt>Overwrite (Keep Mine) saves “{f.label}” as</dt>
+                    <dd>
+                      <pre data-choice="overwrite">{show(f.saves.overwrite)}</pre>
+                    </dd>
+                  </dl>
+                ),
+            )}
           </section>
           <div className="actions">
             {/* Plain buttons, not AlertDialog.Action: the dialog closes when the conflict is gone. */}
