@@ -1,6 +1,8 @@
 // Two builds at once (R20): a deploy while tabs are open gives a second worker with another
 // script URL and protocol version. The newer one is the only writer; the old tabs are told to
-// reload and show it; what they typed meanwhile is kept and saved by the newer worker.
+// reload and show it, their fields turn read-only (R20: nothing accepted after that moment),
+// and what they held from before is merged and saved by the newer worker (R21).
+import type { Browser } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,15 +38,31 @@ test.afterAll(() => {
   if (newBuild) rmSync(newBuild, { recursive: true, force: true });
 });
 
+/**
+ * An old tab of the current build that saved `motivation` and still holds `concerns` unsent when
+ * the deploy comes (its save was answered 503 with Retry-After: 60).
+ */
+async function oldTabHolding(browser: Browser, saved: string, held: string, sync?: 'dedicated') {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const { context, proxy } = await deviceBehindProxy(browser, user, sync);
+  const oldTab = await openSection(context, planId);
+  await oldTab.getByLabel(FIELD).fill(saved);
+  await expectSaved(oldTab);
+  proxy.fail({ status: 503, count: 1, retryAfter: 60 });
+  await oldTab.getByLabel(CONCERNS).fill(held);
+  await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'saved-locally');
+  return { user, planId, context, proxy, oldTab };
+}
+
 test('a deploy while a tab is open: one writer, the old tab reloads, nothing lost', async ({
   browser,
 }) => {
-  const user = await createUser();
-  const planId = await createPlan(user);
-  const { context, proxy } = await deviceBehindProxy(browser, user);
-  const oldTab = await openSection(context, planId);
-  await oldTab.getByLabel(FIELD).fill('typed before the deploy');
-  await expectSaved(oldTab);
+  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+    browser,
+    'typed before the deploy',
+    'typed in the old tab before the deploy',
+  );
   const oldWorker = await hooks.workerId(oldTab);
 
   proxy.serveStatic(newBuild);
@@ -54,7 +72,8 @@ test('a deploy while a tab is open: one writer, the old tab reloads, nothing los
   // The old tab is told, and shows it.
   await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
   const savesBefore = proxy.saves().length;
-  await oldTab.getByLabel(CONCERNS).fill('typed in the old tab after the deploy');
+  // R20: from then on it takes nothing.
+  await expect(oldTab.getByLabel(CONCERNS)).not.toBeEditable();
   await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'error');
   await expect(saveStatus(oldTab)).toContainText('reload this page');
   await newTab.getByLabel(SUCCESS).fill('typed in the new tab');
@@ -65,12 +84,12 @@ test('a deploy while a tab is open: one writer, the old tab reloads, nothing los
   for (const save of since) expect(save.mutationId?.startsWith(`${newWorker}:`)).toBe(true);
 
   await oldTab.getByRole('button', { name: 'Reload' }).click();
-  await expect(oldTab.getByLabel(CONCERNS)).toHaveValue('typed in the old tab after the deploy');
+  await expect(oldTab.getByLabel(CONCERNS)).toHaveValue('typed in the old tab before the deploy');
   await expectSaved(oldTab);
-  await expect(newTab.getByLabel(CONCERNS)).toHaveValue('typed in the old tab after the deploy');
+  await expect(newTab.getByLabel(CONCERNS)).toHaveValue('typed in the old tab before the deploy');
   expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
     motivation: 'typed before the deploy',
-    concerns: 'typed in the old tab after the deploy',
+    concerns: 'typed in the old tab before the deploy',
     success: 'typed in the new tab',
   });
   for (const save of proxy.saves().slice(savesBefore))
@@ -82,12 +101,12 @@ test('a deploy while a tab is open: one writer, the old tab reloads, nothing los
 test('no SharedWorker: a newer build makes the older leader retire; reloading loses nothing', async ({
   browser,
 }) => {
-  const user = await createUser();
-  const planId = await createPlan(user);
-  const { context, proxy } = await deviceBehindProxy(browser, user, 'dedicated');
-  const oldTab = await openSection(context, planId);
-  await oldTab.getByLabel(FIELD).fill('typed before the deploy');
-  await expectSaved(oldTab);
+  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+    browser,
+    'typed before the deploy',
+    'typed in the old tab before the deploy',
+    'dedicated',
+  );
 
   proxy.serveStatic(newBuild);
   const newTab = await context.newPage();
@@ -95,17 +114,52 @@ test('no SharedWorker: a newer build makes the older leader retire; reloading lo
   // The newer follower can't use the older leader: both sides are told to reload.
   await expect(newTab.getByRole('alert').first()).toContainText('reload');
   await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
-  await oldTab.getByLabel(CONCERNS).fill('typed in the old tab after the deploy');
+  await expect(oldTab.getByLabel(CONCERNS)).not.toBeEditable();
 
   await oldTab.getByRole('button', { name: 'Reload' }).click();
   await newTab.reload();
   for (const tab of [oldTab, newTab]) {
-    await expect(tab.getByLabel(CONCERNS)).toHaveValue('typed in the old tab after the deploy');
+    await expect(tab.getByLabel(CONCERNS)).toHaveValue('typed in the old tab before the deploy');
     await expectSaved(tab);
   }
   expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
     motivation: 'typed before the deploy',
-    concerns: 'typed in the old tab after the deploy',
+    concerns: 'typed in the old tab before the deploy',
+  });
+  await context.close();
+  await proxy.close();
+});
+
+test('R21: after a deploy, the old tab’s unsent edit never overwrites what the new tab typed later', async ({
+  browser,
+}) => {
+  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+    browser,
+    'saved before the deploy',
+    'older text, typed in the old tab',
+  );
+
+  proxy.serveStatic(newBuild);
+  const newTab = await openSection(context, planId);
+  await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
+  // The author types the same field again in the new tab, later: that is the newest text.
+  await newTab.getByLabel(CONCERNS).fill('newer text, typed in the new tab');
+  await expectSaved(newTab);
+
+  // The old tab reloads: its worker ends and the new one adopts the older edit. It must not win
+  // silently: the author is asked, and Keep Mine keeps the newer text.
+  await oldTab.getByRole('button', { name: 'Reload' }).click();
+  const dialog = newTab.getByRole('alertdialog');
+  await expect(dialog).toContainText('older text, typed in the old tab');
+  await expect(dialog).toContainText('newer text, typed in the new tab');
+  await dialog.getByRole('button', { name: 'Overwrite (Keep Mine)' }).click();
+  for (const tab of [oldTab, newTab]) {
+    await expect(tab.getByLabel(CONCERNS)).toHaveValue('newer text, typed in the new tab');
+    await expectSaved(tab);
+  }
+  expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
+    motivation: 'saved before the deploy',
+    concerns: 'newer text, typed in the new tab',
   });
   await context.close();
   await proxy.close();

@@ -281,6 +281,9 @@ describe('host: two script versions at once (R20)', () => {
     const liveness = new MemoryLiveness();
     const { host, api, store } = world({ terminate, liveness, workerId: 'old' });
     const tab = await openTab(host, 'A');
+    expect(await tab.session.edit(PLAN, KEY, { motivation: 'typed in the old tab' })).toMatchObject(
+      { ok: true },
+    );
     // It answers once, so a newer worker that started later learns of it and adopts its edits.
     expect(host.peerAnnounced({ workerId: 'new', protocolVersion: PROTOCOL_VERSION + 1 })).toBe(
       true,
@@ -290,9 +293,11 @@ describe('host: two script versions at once (R20)', () => {
     );
     expect(host.isRetired).toBe(true);
     expect(tab.events.filter((e) => e.type === 'reload')).toHaveLength(1);
-    expect(await tab.session.edit(PLAN, KEY, { motivation: 'typed in the old tab' })).toMatchObject(
-      { ok: true },
-    );
+    // R20: from the moment it knows, it takes nothing more (the tab keeps it on screen).
+    expect(await tab.session.edit(PLAN, KEY, { motivation: 'typed after it knew' })).toMatchObject({
+      ok: false,
+      code: 'READ_ONLY',
+    });
     await advance(10 * SAVE_DEBOUNCE_MS);
     await tab.session.flush();
     await host.idle();
@@ -315,8 +320,8 @@ describe('host: two script versions at once (R20)', () => {
     const liveness = new MemoryLiveness();
     const older = new SyncHost({ api, store, liveness, seed: 1, workerId: 'old', log: () => {} });
     const oldTab = await openTab(older, 'A');
-    older.peerAnnounced({ workerId: 'new', protocolVersion: PROTOCOL_VERSION + 1 });
     await oldTab.session.edit(PLAN, KEY, { concerns: 'from the old tab' });
+    older.peerAnnounced({ workerId: 'new', protocolVersion: PROTOCOL_VERSION + 1 });
     const newer = new SyncHost({ api, store, liveness, seed: 2, workerId: 'new', log: () => {} });
     const newTab = await openTab(newer, 'B');
     expect(newer.peerAnnounced({ workerId: 'old', protocolVersion: PROTOCOL_VERSION - 1 })).toBe(
@@ -331,7 +336,12 @@ describe('host: two script versions at once (R20)', () => {
     await advance(SAVE_DEBOUNCE_MS);
     await newer.idle();
     expect(newTab.events).toContainEqual(
-      expect.objectContaining({ type: 'patch', fields: { concerns: 'from the old tab' } }),
+      expect.objectContaining({
+        type: 'view',
+        view: expect.objectContaining({
+          data: { motivation: 'from the new tab', concerns: 'from the old tab' },
+        }),
+      }),
     );
     expect(api.get(PLAN, KEY)?.data).toEqual({
       motivation: 'from the new tab',

@@ -537,14 +537,9 @@ export class SyncHost {
     for (const owner of new Set([...snapshots, ...outbox].map((r) => r.owner))) {
       if (await isGone(owner)) dead.add(owner);
     }
-    const newest = new Map<SectionId, (typeof outbox)[number]>();
-    for (const r of outbox) {
-      if (!dead.has(r.owner)) continue;
-      const id = sectionId(r.planId, r.sectionKey);
-      const seen = newest.get(id);
-      if (!seen || seen.updatedAt < r.updatedAt) newest.set(id, r);
-    }
-    const sections: RestoredSection[] = [...newest.values()].map((r) => {
+    // R16, R21: every gone worker's record, oldest first: each meets what is here three ways.
+    const taken = outbox.filter((r) => dead.has(r.owner)).sort((a, b) => a.updatedAt - b.updatedAt);
+    const sections: RestoredSection[] = taken.map((r) => {
       const snap = snapshots.find((s) => s.id === r.id);
       return {
         planId: r.planId,
@@ -556,6 +551,7 @@ export class SyncHost {
           conflict: r.conflict,
           unconfirmed: r.unconfirmed,
           attempt: r.attempt ?? null,
+          ...(r.queued ? { queued: r.queued } : {}),
         },
       };
     });
@@ -762,15 +758,21 @@ export class SyncHost {
     planId: unknown,
     sectionKey: unknown,
     fields: unknown,
+    base?: unknown,
   ): Promise<WorkerResult<{ status: SaveStatus; seq: number }>> {
-    const parsed = EditArgsSchema.safeParse({ planId, sectionKey, fields });
+    const parsed = EditArgsSchema.safeParse({ planId, sectionKey, fields, base });
     if (!parsed.success) return badMessage('edit', parsed.error);
     let json: Record<string, unknown>;
+    let typedOn: Record<string, unknown> | undefined;
     try {
       json = JSON.parse(JSON.stringify(parsed.data.fields)) as Record<string, unknown>;
+      if (parsed.data.base)
+        typedOn = JSON.parse(JSON.stringify(parsed.data.base)) as Record<string, unknown>;
     } catch (error) {
       return fail(WORKER_CODES.BAD_MESSAGE, `edit: fields must be JSON (${errorText(error)})`);
     }
+    // R20: a replaced worker takes no edit: what the tab shows stays there, and the tab reloads.
+    if (this.retiredReason !== null) return fail(WORKER_CODES.READ_ONLY, this.retiredReason);
     const problem = findSectionDataProblem(json);
     if (problem) return fail(WORKER_CODES.BAD_MESSAGE, `edit: ${problem}`);
     const tab = ctx.tabId;
@@ -786,6 +788,7 @@ export class SyncHost {
       planId: parsed.data.planId,
       sectionKey: key,
       fields: json,
+      ...(typedOn ? { base: typedOn } : {}),
     });
     const seq = this.state.editSeq;
     const now = this.state.sections[id];
@@ -970,9 +973,14 @@ export class Session implements WorkerSessionApi {
     return guard(this.#log, 'close', () => this.#host.sessionClose(this.#ctx, planId, sectionKey));
   }
 
-  edit(planId: string, sectionKey: SectionKey, fields: Record<string, unknown>) {
+  edit(
+    planId: string,
+    sectionKey: SectionKey,
+    fields: Record<string, unknown>,
+    base?: Record<string, unknown>,
+  ) {
     return guard(this.#log, 'edit', () =>
-      this.#host.sessionEdit(this.#ctx, planId, sectionKey, fields),
+      this.#host.sessionEdit(this.#ctx, planId, sectionKey, fields, base),
     );
   }
 

@@ -75,6 +75,8 @@ export interface OutboxRecord {
   unconfirmed: string[];
   /** The save sent whose outcome is unknown, resent as is after a restart (R18). */
   attempt?: { mutationId: string; version: number; hash: string } | null;
+  /** R21: other copies' clashing edits waiting for the open conflict (absent in older records). */
+  queued?: readonly { fields: readonly string[]; base: SectionData; theirs: SectionData }[];
   updatedAt: number;
 }
 

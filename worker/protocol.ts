@@ -39,6 +39,8 @@ export const WORKER_CODES = {
   NOT_CONNECTED: 'NOT_CONNECTED',
   NOT_OPEN: 'NOT_OPEN',
   NO_CONFLICT: 'NO_CONFLICT',
+  /** R20: this worker was replaced (newer version or another engine): the tab must reload. */
+  READ_ONLY: 'READ_ONLY',
   TIMEOUT: 'TIMEOUT',
   WORKER_FAILED: 'WORKER_FAILED',
 } as const;
@@ -49,7 +51,15 @@ export type WorkerResult<T> =
 
 export interface ConflictInfo {
   serverVersion: number;
+  /** The other side: the server's data, or (`source: 'device'`) another copy's edits (R21). */
   serverData: SectionData;
+  /** What both sides started from; absent: the engine's server copy (R8). */
+  base?: SectionData;
+  /**
+   * `device`: the clash is with edits made on this device by another copy of the app (an older
+   * worker's outbox, or a tab's edit typed on a value that changed since, R21), not the server.
+   */
+  source?: 'device';
 }
 
 /** One field both devices changed differently (docs/merge-rules.md, M4/M5). */
@@ -60,6 +70,11 @@ export interface ConflictField {
   theirs: unknown;
   /** Long text: the lines both sides changed differently. */
   overlaps?: { base: string; mine: string; theirs: string }[];
+  /**
+   * M7: exactly what each button saves for this field (undefined: the field is removed). Absent
+   * from a worker of the previous build (same protocol version): the dialog then omits it.
+   */
+  saves?: { refresh: unknown; overwrite: unknown };
 }
 
 /** What a tab shows of a conflict: the fields to decide, and where the dialog opens by itself. */
@@ -143,7 +158,11 @@ export const HelloSchema = z.object({
   testHooks: z.boolean().optional(),
 });
 export const OpenArgsSchema = z.object({ planId: z.uuid(), sectionKey: SectionKeySchema });
-export const EditArgsSchema = OpenArgsSchema.extend({ fields: SectionDataSchema });
+export const EditArgsSchema = OpenArgsSchema.extend({
+  fields: SectionDataSchema,
+  /** R21: each field's value in the tab before this keystroke (null: empty); optional. */
+  base: z.record(z.string(), z.unknown()).nullish(),
+});
 export const AccessTokenSchema = z.string().min(1).nullable();
 /** What a tab reports so the worker refetches other devices' saves (docs/merge-rules.md, F2). */
 export const FreshnessSignalSchema = z.discriminatedUnion('kind', [
@@ -175,6 +194,8 @@ export interface WorkerSessionApi {
     planId: string,
     sectionKey: SectionKey,
     fields: SectionData,
+    /** R21: each field's value in this tab before the keystroke (null: empty). */
+    base?: Record<string, unknown>,
   ): Promise<WorkerResult<{ status: SaveStatus; seq: number }>>;
   resolveConflict(
     planId: string,

@@ -8,7 +8,21 @@ import {
 } from '../supabase/functions/_shared/schema.ts';
 import type { OutboxRecord, SnapshotRecord } from './ports.ts';
 
-const ConflictSchema = z.object({ serverVersion: VersionSchema, serverData: SectionDataSchema });
+// Fields added later are optional: records written by the previous build still pass, and mean
+// what they meant then (a conflict with the server, on the snapshot as base; nothing queued).
+const ConflictSchema = z.object({
+  serverVersion: VersionSchema,
+  serverData: SectionDataSchema,
+  base: SectionDataSchema.optional(),
+  source: z.literal('device').optional(),
+});
+
+/** R21: another copy's clashing edits waiting for the open conflict. */
+const OtherSideSchema = z.object({
+  fields: z.array(z.string()),
+  base: SectionDataSchema,
+  theirs: SectionDataSchema,
+});
 
 export const SnapshotRecordSchema = z.object({
   id: z.string().min(1),
@@ -33,6 +47,7 @@ export const OutboxRecordSchema = z.object({
     .object({ mutationId: z.string().min(1).max(100), version: VersionSchema, hash: z.string() })
     .nullable()
     .optional(),
+  queued: z.array(OtherSideSchema).optional(),
   updatedAt: z.number(),
 }) satisfies z.ZodType<OutboxRecord>;
 

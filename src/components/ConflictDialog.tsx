@@ -47,6 +47,8 @@ export function ConflictDialog({
   onCancel,
 }: Props) {
   const fields = conflictingFields(section, mine, conflict);
+  const device = conflict.source === 'device';
+  const other = device ? 'The other copy' : 'On the server';
   // Radix returns focus to a Trigger; this dialog often opens by itself, so remember the field.
   const returnTo = useRef<HTMLElement | null>(null);
   return (
@@ -65,17 +67,24 @@ export function ConflictDialog({
             if (returnTo.current?.isConnected) returnTo.current.focus();
           }}
         >
-          <AlertDialog.Title>This section was changed on another device</AlertDialog.Title>
+          <AlertDialog.Title>
+            {device
+              ? 'This section was changed in two places on this device'
+              : 'This section was changed on another device'}
+          </AlertDialog.Title>
           <AlertDialog.Description>
             {fields.length === 1 ? 'One field was' : `${fields.length} fields were`} changed on both
-            devices (server version {conflict.serverVersion}). Your other changes are merged
-            already. Choose which values to keep for these fields.
+            sides{' '}
+            {device
+              ? '(another tab or an older copy of this app typed on an earlier value)'
+              : `(server version ${conflict.serverVersion})`}
+            . Your other changes are merged already. Choose which values to keep for these fields.
           </AlertDialog.Description>
           <table className="conflict-fields">
             <thead>
               <tr>
                 <th scope="col">Field</th>
-                <th scope="col">On the server</th>
+                <th scope="col">{other}</th>
                 <th scope="col">Yours</th>
               </tr>
             </thead>
@@ -99,12 +108,11 @@ export function ConflictDialog({
               >
                 <h3>Where “{f.label}” overlaps</h3>
                 <p className="help">
-                  The other lines of this field were merged; these lines were changed on both
-                  devices.
+                  The other lines of this field were merged; these lines were changed on both sides.
                 </p>
                 {f.overlaps?.map((o, i) => (
                   <dl key={i}>
-                    <dt>On the server</dt>
+                    <dt>{other}</dt>
                     <dd>
                       <pre>{show(o.theirs)}</pre>
                     </dd>
@@ -116,6 +124,24 @@ export function ConflictDialog({
                 ))}
               </section>
             ))}
+          {/* M7: exactly what each button saves (long text: both sides' merged lines kept). */}
+          <section className="conflict-saves" aria-label="What each button saves">
+            {fields.map(
+              (f) =>
+                f.saves && (
+                  <dl key={f.field} data-field={f.field}>
+                    <dt>Refresh (Load Latest) saves “{f.label}” as</dt>
+                    <dd>
+                      <pre data-choice="refresh">{show(f.saves.refresh)}</pre>
+                    </dd>
+                    <dt>Overwrite (Keep Mine) saves “{f.label}” as</dt>
+                    <dd>
+                      <pre data-choice="overwrite">{show(f.saves.overwrite)}</pre>
+                    </dd>
+                  </dl>
+                ),
+            )}
+          </section>
           <div className="actions">
             {/* Plain buttons, not AlertDialog.Action: the dialog closes when the conflict is gone. */}
             <button type="button" disabled={busy} onClick={onRefresh}>

@@ -126,9 +126,11 @@ function SectionEditor({
     setTooLong((shown) => ({ ...shown, [name]: tooLong }));
     if (tooLong) return;
     const fields: SectionData = { [name]: value };
+    // R21: what this keystroke was typed on, so the worker can tell a stale edit from a new one.
+    const base = { [name]: store.getState().data[name] ?? null };
     store.typed(fields);
     if (!client) return;
-    void client.edit(planId, sectionKey, fields).then((result) => {
+    void client.edit(planId, sectionKey, fields, base).then((result) => {
       if (result.ok) store.acknowledged(fields, result.value.seq);
       else {
         store.acknowledged(fields, Number.MAX_SAFE_INTEGER);
@@ -201,6 +203,7 @@ function SectionEditor({
                       name={f.name}
                       aria-describedby={`${id}-help`}
                       rows={4}
+                      readOnly={reload !== null}
                       value={text}
                       onChange={(e) => type(f.name, e.target.value)}
                     />
@@ -209,6 +212,7 @@ function SectionEditor({
                       id={id}
                       name={f.name}
                       aria-describedby={`${id}-help`}
+                      readOnly={reload !== null}
                       value={text}
                       onChange={(e) => type(f.name, e.target.value)}
                     />

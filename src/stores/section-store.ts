@@ -77,8 +77,9 @@ export function createSectionStore(): SectionStore {
         unacked.delete(name);
         const h = held.get(name);
         held.delete(name);
-        // Another tab's edit that the worker applied after ours wins, as it did in the worker.
-        if (h && h.seq > seq) resolved[name] = h.value;
+        // Another tab's edit that the worker applied after ours wins, as it did in the worker; so
+        // does what the worker made of ours (R21: a view of the same seq, merged or in conflict).
+        if (h && h.seq >= seq) resolved[name] = h.value;
       }
       if (Object.keys(resolved).length > 0)
         store.setState((s) => ({ data: { ...s.data, ...resolved } }));

@@ -120,8 +120,11 @@ export class Connection {
       if (!live.ok) return live as Answer<K>;
       // Called bare: `.apply` on a Comlink proxy would be sent to the worker as a method name.
       const method = live.value.endpoint.session[name] as (...a: unknown[]) => Promise<Answer<K>>;
+      // R21: an edit carries what it was typed on only when resent to a new worker; live typing
+      // between tabs of one worker stays in arrival order (R1).
+      const sent = name === 'edit' && attempt === 0 ? args.slice(0, 3) : args;
       const answer = await Promise.race([
-        timeout(method(...args), CALL_TIMEOUT_MS, name),
+        timeout(method(...sent), CALL_TIMEOUT_MS, name),
         live.value.gone,
       ]);
       if (answer !== GONE) return answer as Answer<K>;

@@ -27,6 +27,8 @@ export interface SyncClient {
     planId: string,
     sectionKey: SectionKey,
     fields: SectionData,
+    /** R21: each field's value here before the keystroke (null: empty). */
+    base?: Record<string, unknown>,
   ): Promise<WorkerResult<{ seq: number }>>;
   resolveConflict(
     planId: string,
@@ -116,7 +118,10 @@ async function connect(
       opened.delete(`${planId}/${sectionKey}`);
       return connection.call('close', planId, sectionKey);
     },
-    edit: (planId, sectionKey, fields) => connection.call('edit', planId, sectionKey, fields),
+    edit: (planId, sectionKey, fields, base) =>
+      base
+        ? connection.call('edit', planId, sectionKey, fields, base)
+        : connection.call('edit', planId, sectionKey, fields),
     resolveConflict: (planId, sectionKey, choice) =>
       connection.call('resolveConflict', planId, sectionKey, choice),
     setAuth: (token) => connection.call('setAuth', token),

@@ -91,7 +91,7 @@ describe('engine: R18 mutation ids', () => {
 });
 
 describe('engine: R20 retirement', () => {
-  it('R20: a retired engine clears its timers, keeps acknowledging edits, starts no save', () => {
+  it('R20: a retired engine clears its timers, takes no edit, starts no save', () => {
     let { state, effects } = saving({ motivation: 'a' });
     ({ state, effects } = run(state, failed(saves(effects)[0]!.mutationId), { type: 'retire' }));
     expect(effects.some((e) => e.type === 'clear-timer')).toBe(true);
@@ -102,10 +102,11 @@ describe('engine: R20 retirement', () => {
       { type: 'online' },
       { type: 'auth-changed', signedIn: true },
     ));
-    expect(effects.filter((e) => e.type === 'persist')).toHaveLength(1);
+    // Nothing accepted after it learned: nothing of it can later be adopted over newer text.
+    expect(effects.filter((e) => e.type === 'persist')).toHaveLength(0);
     expect(saves(effects)).toEqual([]);
     expect(timers(effects)).toEqual([]);
-    expect(sec(state).local).toEqual({ motivation: 'ab' });
+    expect(sec(state).local).toEqual({ motivation: 'a' });
   });
 
   it("R20: a retired worker's outbox joins an open section, except fields typed here", () => {

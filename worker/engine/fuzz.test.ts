@@ -2,9 +2,14 @@
 // conflict, network/5xx/401/4xx failures, answers lost after the server committed), other
 // devices writing, tabs closing, conflict resolutions and worker restarts from the durable store.
 // After every step the invariants hold; at the end, once the network is back and every conflict
-// is resolved, the server has every edit that nobody legitimately overwrote.
+// is resolved, the server has, per field, the author's last value — or, for a field that clashed,
+// what the author chose for it — unless another device wrote that field later. Fixed seeds plus
+// new ones each run (printed; ENGINE_FUZZ_SEEDS=1,2,3 replays exactly those).
 import { describe, expect, it } from 'vitest';
 import type { SectionData, SectionKey } from '../../supabase/functions/_shared/schema.ts';
+import { mergeSection, resolvedValue } from './merge.ts';
+import { hasUnsaved } from './step.ts';
+import { fuzzSeeds } from './testing.ts';
 import {
   canStartSave,
   initialState,
@@ -29,6 +34,8 @@ const TABS = ['A', 'B', 'C'];
 const FIELDS = ['f1', 'f2', 'f3'];
 const SEEDS = 100;
 const STEPS = 250;
+/** New seeds each run on top of the fixed ones; printed so a failure can be replayed. */
+const RANDOM_SEEDS = 20;
 
 type Mode = 'ok' | 'network' | 'server' | 'unauthorized' | 'rejected';
 
@@ -130,7 +137,15 @@ class Driver {
     const s = this.state.sections[id];
     if (!s?.tabs.includes(input.tab)) return;
     const outbox = this.store.get(id)?.outbox;
-    for (const [f, v] of Object.entries(input.fields)) expect(outbox?.fields[f]).toEqual(v);
+    // R21: a stale edit's value is kept in the outbox too, as the other side of a conflict.
+    const kept = (f: string, v: unknown) =>
+      jsonEqual(outbox?.fields[f], v) ||
+      // R21: or what it made of a stale edit, merged with what was there.
+      (jsonEqual(outbox?.fields[f], s.local[f]) && s.pending.includes(f)) ||
+      jsonEqual(outbox?.conflict?.serverData[f], v) ||
+      (outbox?.queued ?? []).some((q) => jsonEqual(q.theirs[f], v));
+    for (const [f, v] of Object.entries(input.fields))
+      expect(kept(f, v), `${f} durable`).toBe(true);
   }
 
   checkInvariants(): void {
@@ -150,10 +165,13 @@ class Driver {
       // Status consistent with pending / in flight.
       const { status } = statusOf(s);
       if (s.inFlight) {
-        expect(s.conflict).toBeNull();
+        // R21: a device clash may open while a save is out (it waits for the author after it).
+        if (s.conflict?.source !== 'device') {
+          expect(s.conflict).toBeNull();
+          expect(status).toBe('saving');
+        }
         expect(s.pending.length).toBeGreaterThan(0);
         expect(['unauthorized', 'rejected']).not.toContain(s.blocker?.kind);
-        expect(status).toBe('saving');
       }
       if (status === 'saved') expect(s.pending).toEqual([]);
       if (status === 'pending') {
@@ -173,12 +191,14 @@ class Driver {
       if (s.phase === 'loading' && !loading && s.timer === null)
         expect(['unauthorized', 'rejected']).toContain(s.blocker?.kind);
       expect(status === 'conflict').toBe(s.conflict !== null);
-      if (s.conflict) expect(s.pending.length).toBeGreaterThan(0);
+      // A conflict with the server keeps the local edits it clashes with (a device clash may be
+      // over a field whose value here is already saved).
+      if (s.conflict && s.conflict.source !== 'device') expect(s.pending.length).toBeGreaterThan(0);
       // No edit is stuck: something will send it (a timer, a flight) or it waits for the author.
       if (canStartSave(s)) expect(s.timer).not.toBeNull();
       // The durable store mirrors what is unsaved, on the right base.
       const rec = this.store.get(id);
-      if (s.pending.length > 0) {
+      if (hasUnsaved(s)) {
         expect(rec?.outbox?.fields).toEqual(
           Object.fromEntries(
             s.pending.filter((f) => Object.hasOwn(s.local, f)).map((f) => [f, s.local[f]]),
@@ -290,8 +310,33 @@ class Driver {
   edit(tab: string, key: SectionKey): void {
     const field = this.pick(FIELDS);
     const value = `${tab}-${++this.counter}`;
-    this.lastEdit.set(`${key}/${field}`, { value, exempt: false });
-    this.input({ type: 'edit', tab, planId: PLAN, sectionKey: key, fields: { [field]: value } });
+    const s = this.state.sections[sectionId(PLAN, key)];
+    // R21: typed on what the tab shows; now and then on an older value (another tab typed in
+    // between, a resend after a lost answer): the engine then merges instead of applying.
+    const stale = this.random() < 0.1;
+    const base = { [field]: stale ? `stale-${this.counter}` : (s?.local[field] ?? null) };
+    // Applied as typed unless stale (outside a conflict): then it clashes, and the author's
+    // choice in the dialog decides what the field must end with (see resolve).
+    if (!stale || s?.conflict) this.lastEdit.set(`${key}/${field}`, { value, exempt: false });
+    this.input({
+      type: 'edit',
+      tab,
+      planId: PLAN,
+      sectionKey: key,
+      fields: { [field]: value },
+      base,
+    });
+    // R21: a stale edit merged with what is here: the merged text is the author's last value.
+    const after = this.state.sections[sectionId(PLAN, key)];
+    const changed = after && !jsonEqual(after.local[field], s?.local[field]);
+    if (
+      stale &&
+      !s?.conflict &&
+      changed &&
+      !after.conflict &&
+      typeof after.local[field] === 'string'
+    )
+      this.lastEdit.set(`${key}/${field}`, { value: after.local[field], exempt: false });
   }
 
   otherDevice(key: SectionKey): void {
@@ -306,12 +351,29 @@ class Driver {
       this.input({ type: 'remote', id, section: this.serverOf(id) });
   }
 
+  /**
+   * M7: only the clashing fields take the chosen side; from now on each of them must end with
+   * exactly what the author chose (the other fields keep the author's last value).
+   */
   resolve(id: SectionId, choice: 'refresh' | 'overwrite'): void {
-    if (choice === 'refresh') {
-      const key = id.slice(PLAN.length + 1);
-      for (const f of FIELDS) {
-        const last = this.lastEdit.get(`${key}/${f}`);
-        if (last) last.exempt = true;
+    const s = this.state.sections[id];
+    const key = id.slice(PLAN.length + 1);
+    if (s?.conflict) {
+      const { conflicts } = mergeSection(
+        s.conflict.base ?? s.server.data,
+        s.local,
+        s.conflict.serverData,
+      );
+      // Another device that wrote the field after the clash was seen wins legitimately (M2).
+      const seen = s.conflict.source === 'device' ? s.server.data : s.conflict.serverData;
+      for (const c of conflicts) {
+        const chosen = resolvedValue(c, choice === 'refresh' ? 'theirs' : 'mine');
+        const last = this.lastEdit.get(`${key}/${c.field}`);
+        const since = !jsonEqual(this.serverOf(id).data[c.field], seen[c.field]);
+        if (since) this.lastEdit.set(`${key}/${c.field}`, { value: String(chosen), exempt: true });
+        else if (typeof chosen === 'string')
+          this.lastEdit.set(`${key}/${c.field}`, { value: chosen, exempt: false });
+        else if (last) last.exempt = true; // chosen: the field removed
       }
     }
     this.input({ type: 'resolve', id, choice });
@@ -403,10 +465,11 @@ class Driver {
 }
 
 describe('engine fuzz', () => {
-  it(`holds its invariants over ${SEEDS} seeded runs of ${STEPS} random inputs`, () => {
+  it(`holds its invariants over ${SEEDS} fixed and ${RANDOM_SEEDS} new seeded runs of ${STEPS} random inputs`, () => {
     let saves = 0;
     let conflicts = 0;
-    for (let seed = 1; seed <= SEEDS; seed++) {
+    const seeds = fuzzSeeds(SEEDS, RANDOM_SEEDS);
+    for (const seed of seeds) {
       const d = new Driver(seed);
       try {
         for (let i = 0; i < STEPS; i++) d.randomAction();
@@ -421,7 +484,7 @@ describe('engine fuzz', () => {
       conflicts += d.trace.filter((t) => t.includes('"choice"')).length;
     }
     // The fuzz reaches the interesting places.
-    expect(saves).toBeGreaterThan(SEEDS);
-    expect(conflicts).toBeGreaterThan(10);
-  });
+    expect(saves).toBeGreaterThan(seeds.length);
+    if (seeds.length >= SEEDS) expect(conflicts).toBeGreaterThan(10);
+  }, 240_000); // bounded, but slow on a loaded machine
 });

@@ -198,6 +198,7 @@ describe('mergeSection', () => {
         mine: 'intro\nmine\noutro',
         theirs: 'intro\ntheirs\noutro',
         overlaps: [{ base: 'old', mine: 'mine', theirs: 'theirs' }],
+        resolved: { mine: 'intro\nmine\noutro', theirs: 'intro\ntheirs\noutro' },
       },
     ]);
   });
@@ -207,10 +208,27 @@ describe('mergeSection', () => {
     const mine = { a: 'mine', b: 'B', c: 'b' };
     const theirs = { a: 'theirs', b: 'b', c: 'C' };
     const result = mergeSection(base, mine, theirs);
-    expect(resolveMerge(result, theirs, 'theirs')).toEqual({ a: 'theirs', b: 'B', c: 'C' });
-    expect(resolveMerge(result, theirs, 'mine')).toEqual({ a: 'mine', b: 'B', c: 'C' });
+    expect(resolveMerge(result, 'theirs')).toEqual({ a: 'theirs', b: 'B', c: 'C' });
+    expect(resolveMerge(result, 'mine')).toEqual({ a: 'mine', b: 'B', c: 'C' });
     const deleted = mergeSection({ a: 'b' }, { a: 'm' }, {});
-    expect(resolveMerge(deleted, {}, 'theirs')).toEqual({});
+    expect(resolveMerge(deleted, 'theirs')).toEqual({});
+  });
+
+  it('M7: long text keeps the clean lines of both sides whichever button is chosen', () => {
+    // Both change line 1; this device also line 5, the other device line 3.
+    const base = { plan: ['1', '2', '3', '4', '5'].join('\n') };
+    const mine = { plan: ['one (mine)', '2', '3', '4', 'five'].join('\n') };
+    const theirs = { plan: ['one (theirs)', '2', 'three', '4', '5'].join('\n') };
+    const result = mergeSection(base, mine, theirs);
+    expect(result.conflicts[0]?.overlaps).toEqual([
+      { base: '1', mine: 'one (mine)', theirs: 'one (theirs)' },
+    ]);
+    expect(resolveMerge(result, 'mine')).toEqual({
+      plan: ['one (mine)', '2', 'three', '4', 'five'].join('\n'),
+    });
+    expect(resolveMerge(result, 'theirs')).toEqual({
+      plan: ['one (theirs)', '2', 'three', '4', 'five'].join('\n'),
+    });
   });
 });
 
@@ -227,6 +245,7 @@ describe('mergeText', () => {
     expect(result).toEqual({
       clean: false,
       overlaps: [{ base: 'b\nc', mine: 'B\nc', theirs: 'b\nC' }],
+      resolved: { mine: 'a\nB\nc\nd', theirs: 'a\nb\nC\nd' },
     });
   });
 
@@ -237,6 +256,10 @@ describe('mergeText', () => {
     expect(mergeText(base, mine, theirs)).toEqual({
       clean: false,
       overlaps: [{ base: '4', mine: 'four', theirs: 'FOUR' }],
+      resolved: {
+        mine: ['one', '2', '3', 'four', '5', '6', 'seven'].join('\n'),
+        theirs: ['one', '2', '3', 'FOUR', '5', '6', 'seven'].join('\n'),
+      },
     });
   });
 });

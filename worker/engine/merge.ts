@@ -13,6 +13,8 @@ export interface FieldConflict {
   theirs: unknown;
   /** Text fields: the lines both sides changed differently (M5). */
   overlaps?: TextOverlap[];
+  /** Multi-line text: the whole text each choice saves, the clean lines of both sides kept (M7). */
+  resolved?: { mine: string; theirs: string };
 }
 
 export interface SectionMerge {
@@ -21,7 +23,9 @@ export interface SectionMerge {
   conflicts: FieldConflict[];
 }
 
-type ValueMerge = { ok: true; value: unknown } | { ok: false; overlaps?: TextOverlap[] };
+type ValueMerge =
+  | { ok: true; value: unknown }
+  | { ok: false; overlaps?: TextOverlap[]; resolved?: { mine: string; theirs: string } };
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -48,7 +52,9 @@ export function mergeValue(base: unknown, mine: unknown, theirs: unknown): Value
     if (text.clean) return { ok: true, value: text.text };
     // One-line text: the overlap is the whole value, shown already.
     const multiline = [base, mine, theirs].some((v) => typeof v === 'string' && v.includes('\n'));
-    return multiline ? { ok: false, overlaps: text.overlaps } : { ok: false };
+    return multiline
+      ? { ok: false, overlaps: text.overlaps, resolved: text.resolved }
+      : { ok: false };
   }
   // M4: changed on both sides to different values.
   return { ok: false };
@@ -79,6 +85,7 @@ function mergeRecords(
         mine: m,
         theirs: t,
         ...(result.overlaps ? { overlaps: result.overlaps } : {}),
+        ...(result.resolved ? { resolved: result.resolved } : {}),
       });
     }
   }
@@ -95,19 +102,25 @@ export function mergeSection(
 }
 
 /**
- * M7: the author's decision. `theirs` takes the server's values for the conflicting fields (the
- * merged non-conflicting edits stay); `mine` keeps the author's values for them.
+ * M7: the value a choice saves for one clashing field: multi-line text keeps the cleanly merged
+ * lines of both sides and takes the chosen side only where they overlap; any other field is the
+ * chosen side's whole value (undefined: absent).
  */
-export function resolveMerge(
-  result: SectionMerge,
-  theirs: SectionData,
-  choice: 'theirs' | 'mine',
-): SectionData {
-  if (choice === 'mine') return result.merged;
+export function resolvedValue(c: FieldConflict, choice: 'theirs' | 'mine'): unknown {
+  if (c.resolved) return c.resolved[choice];
+  return choice === 'mine' ? c.mine : c.theirs;
+}
+
+/**
+ * M7: the author's decision. `theirs` takes the server's side of the conflicting fields, `mine`
+ * the author's; the merged non-conflicting fields (and lines) stay either way.
+ */
+export function resolveMerge(result: SectionMerge, choice: 'theirs' | 'mine'): SectionData {
   const out: SectionData = { ...result.merged };
   for (const c of result.conflicts) {
-    if (Object.hasOwn(theirs, c.field)) out[c.field] = theirs[c.field];
-    else delete out[c.field];
+    const value = resolvedValue(c, choice);
+    if (value === undefined) delete out[c.field];
+    else out[c.field] = value;
   }
   return out;
 }

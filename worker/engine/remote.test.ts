@@ -1,13 +1,12 @@
 // Other devices' saves meeting this device's edits: refetched copies (F4), 409s and resolutions
 // merged three ways (M1–M8). Rules: docs/merge-rules.md; R-rules: docs/single-writer.md.
 import { describe, expect, it } from 'vitest';
-import { initialState, statusOf, step, type EngineState, type Input } from './index.ts';
+import { statusOf, type EngineState, type Input } from './index.ts';
 import {
   ID,
-  KEY,
-  PLAN,
   editInput as edit,
   effectsOf as of,
+  readySection,
   run,
   sectionOf as sec,
 } from './testing.ts';
@@ -20,17 +19,7 @@ const remote = (version: number, data: Record<string, unknown>): Input => ({
 });
 const debounce: Input = { type: 'timer', id: ID, name: 'debounce' };
 
-function ready(tabs: string[], version: number, data: Record<string, unknown>) {
-  let state = initialState(42);
-  for (const tab of tabs)
-    state = step(state, { type: 'open', tab, planId: PLAN, sectionKey: KEY }).state;
-  return step(state, {
-    type: 'loaded',
-    id: ID,
-    loadId: sec(state).loadId,
-    section: { version, data },
-  }).state;
-}
+const ready = readySection;
 
 describe('a newer server copy found by a refetch (F4)', () => {
   it('F4: with nothing pending it is applied and every tab gets a view, no dialog', () => {
@@ -106,7 +95,14 @@ describe('a newer server copy found by a refetch (F4)', () => {
     expect(view?.conflict).toEqual({
       serverVersion: 2,
       serverData: { motivation: 'theirs', vision: 'theirs' },
-      fields: [{ field: 'motivation', mine: 'mine', theirs: 'theirs' }],
+      fields: [
+        {
+          field: 'motivation',
+          mine: 'mine',
+          theirs: 'theirs',
+          saves: { refresh: 'theirs', overwrite: 'mine' },
+        },
+      ],
       authorTab: 'B',
     });
     expect(of(effects, 'view').at(-1)?.tabs).toEqual(['A', 'B']);
@@ -166,8 +162,34 @@ describe('a newer server copy found by a refetch (F4)', () => {
         mine: 'a\nmine\nc',
         theirs: 'a\ntheirs\nc',
         overlaps: [{ base: 'b', mine: 'mine', theirs: 'theirs' }],
+        saves: { refresh: 'a\ntheirs\nc', overwrite: 'a\nmine\nc' },
       },
     ]);
+  });
+
+  it('M7: long text — both buttons keep the lines each side merged cleanly, and save exactly what the dialog shows', () => {
+    // Both change line 1; this device also line 5, the other device line 3.
+    const base = ['1', '2', '3', '4', '5'].join('\n');
+    const mine = ['one (mine)', '2', '3', '4', 'five'].join('\n');
+    const theirs = ['one (theirs)', '2', 'three', '4', '5'].join('\n');
+    for (const [choice, first] of [
+      ['refresh', 'one (theirs)'],
+      ['overwrite', 'one (mine)'],
+    ] as const) {
+      const { state, effects } = run(
+        ready(['A'], 1, { motivation: base }),
+        edit('A', { motivation: mine }),
+        remote(2, { motivation: theirs }),
+      );
+      const field = of(effects, 'view').at(-1)?.view.conflict?.fields[0];
+      const expected = [first, '2', 'three', '4', 'five'].join('\n');
+      expect(field?.saves?.[choice]).toBe(expected);
+      const resolved = run(state, { type: 'resolve', id: ID, choice });
+      expect(of(resolved.effects, 'save')[0]?.request).toMatchObject({
+        version: 2,
+        data: { motivation: expected },
+      });
+    }
   });
 
   it('M7: a newer copy during a conflict is merged again; no clash left → saved without the author', () => {

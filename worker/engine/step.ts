@@ -12,7 +12,8 @@ import {
   retryDelayMs,
 } from './constants.ts';
 import { jsonEqual, jsonHash } from './json.ts';
-import { mergeSection, resolveMerge } from './merge.ts';
+import { mergeSection, resolveMerge, resolvedValue } from './merge.ts';
+import { mergeTyping } from './merge-text.ts';
 import { nextRandom } from './random.ts';
 import {
   sectionId,
@@ -20,6 +21,8 @@ import {
   type EngineState,
   type Failure,
   type Input,
+  type OtherSide,
+  type RestoredSection,
   type OutboxContent,
   type SectionId,
   type SectionState,
@@ -69,20 +72,26 @@ export function viewOf(s: SectionState): SectionView {
   };
 }
 
-/** M8: the fields to decide, derived from the base, the local data and the server's. */
+/** What a conflict's two sides started from (R8: the server copy; R21: the other copy's base). */
+const conflictBase = (s: SectionState, conflict: NonNullable<SectionState['conflict']>) =>
+  conflict.base ?? s.server.data;
+
+/** M8: the fields to decide, derived from the base, the local data and the other side's. */
 function conflictView(
   s: SectionState,
   conflict: NonNullable<SectionState['conflict']>,
 ): ConflictView {
-  const { conflicts } = mergeSection(s.server.data, s.local, conflict.serverData);
+  const { conflicts } = mergeSection(conflictBase(s, conflict), s.local, conflict.serverData);
   const author = s.author && s.tabs.includes(s.author) ? s.author : (s.tabs.at(-1) ?? null);
   return {
     ...conflict,
-    fields: conflicts.map(({ field, mine, theirs, overlaps }) => ({
-      field,
-      mine,
-      theirs,
-      ...(overlaps ? { overlaps } : {}),
+    fields: conflicts.map((c) => ({
+      field: c.field,
+      mine: c.mine,
+      theirs: c.theirs,
+      ...(c.overlaps ? { overlaps: c.overlaps } : {}),
+      // M7: exactly what each button saves.
+      saves: { refresh: resolvedValue(c, 'theirs'), overwrite: resolvedValue(c, 'mine') },
     })),
     authorTab: author,
   };
@@ -96,8 +105,13 @@ export function outboxOf(s: SectionState): OutboxContent {
     conflict: s.conflict,
     unconfirmed: s.unconfirmed,
     attempt: s.lastAttempt ?? null,
+    ...(s.queued && s.queued.length > 0 ? { queued: s.queued } : {}),
   };
 }
+
+/** Whether the section holds anything the outbox must keep: edits, a conflict, queued clashes. */
+export const hasUnsaved = (s: SectionState) =>
+  s.pending.length > 0 || s.conflict !== null || (s.queued?.length ?? 0) > 0;
 
 /** Can a save start now (ignoring timers)? */
 export function canStartSave(s: SectionState): boolean {
@@ -165,6 +179,8 @@ class Step {
   retired: boolean;
   /** Sections changed by this step, with their state before it (undefined: new). */
   private readonly before = new Map<SectionId, SectionState | undefined>();
+  /** Sections whose data changed by more than a plain edit during an edit step (R21). */
+  readonly changedData = new Set<SectionId>();
 
   constructor(state: EngineState) {
     this.sections = { ...state.sections };
@@ -220,7 +236,9 @@ class Step {
       const now = this.sections[id];
       if (!old || !now || now.tabs.length === 0) continue;
       const dataChanged =
-        input.type !== 'edit' && old.local !== now.local && !jsonEqual(old.local, now.local);
+        (input.type !== 'edit' || this.changedData.has(id)) &&
+        old.local !== now.local &&
+        !jsonEqual(old.local, now.local);
       const a = statusOf(old);
       const b = statusOf(now);
       const statusChanged =
@@ -311,7 +329,13 @@ function reload(st: Step, s: SectionState): SectionState {
 
 /** R15: a section no tab shows and with nothing to save is forgotten. */
 function setOrDrop(st: Step, s: SectionState): void {
-  if (s.tabs.length === 0 && s.pending.length === 0 && !s.inFlight && !s.conflict) {
+  if (
+    s.tabs.length === 0 &&
+    s.pending.length === 0 &&
+    !s.inFlight &&
+    !s.conflict &&
+    !s.queued?.length
+  ) {
     if (s.timer) st.emit({ type: 'clear-timer', id: s.id, name: s.timer });
     st.remove(s.id);
     st.persist(s, { snapshot: null, outbox: null });
@@ -330,7 +354,7 @@ function rebase(st: Step, s: SectionState, server: ServerCopy, keep: readonly st
     pending,
     unconfirmed: [],
   };
-  st.persist(next, { snapshot: server, outbox: pending.length > 0 ? outboxOf(next) : null });
+  st.persist(next, { snapshot: server, outbox: hasUnsaved(next) ? outboxOf(next) : null });
   return next;
 }
 
@@ -380,7 +404,7 @@ export function step(state: EngineState, input: Input): StepResult {
           conflict: { serverVersion: server.version, serverData: server.data },
         });
         st.persist(next, { snapshot: next.server, outbox: outboxOf(next) });
-        st.set(next);
+        st.set(next.queued?.length ? takeQueued(st, next) : next);
         break;
       }
       let next: SectionState = clearTimer(st, {
@@ -396,7 +420,7 @@ export function step(state: EngineState, input: Input): StepResult {
         outbox: next.pending.length > 0 ? outboxOf(next) : undefined,
       });
       next = armDebounce(st, next);
-      st.set(next);
+      st.set(next.queued?.length ? takeQueued(st, next) : next);
       break;
     }
 
@@ -411,16 +435,21 @@ export function step(state: EngineState, input: Input): StepResult {
       const id = sectionId(input.planId, input.sectionKey);
       const s = st.get(id);
       const keys = Object.keys(input.fields);
-      if (!s || !s.tabs.includes(input.tab) || keys.length === 0) break;
+      // R20: a retired worker accepts nothing (the host answers READ_ONLY).
+      if (!s || !s.tabs.includes(input.tab) || keys.length === 0 || st.retired) break;
+      // R21: a field whose value here changed since the tab last saw it was typed on an older
+      // value (another tab typed in between, or a resend after a lost answer): merged, not applied.
+      const { fields, stale, merged } = splitStale(s, input.fields, input.base);
+      const applied = Object.keys(fields);
       // R1: applied once, in arrival order, numbered worker-wide.
       st.editSeq += 1;
       let next: SectionState = {
         ...s,
         author: input.tab,
-        local: { ...s.local, ...input.fields },
-        pending: union(s.pending, keys),
+        local: { ...s.local, ...fields },
+        pending: union(s.pending, applied),
         // R5: edits during a flight wait for the next save.
-        editedInFlight: s.inFlight ? union(s.editedInFlight, keys) : s.editedInFlight,
+        editedInFlight: s.inFlight ? union(s.editedInFlight, applied) : s.editedInFlight,
       };
       // R11: a new edit may be what the server asked for; try the save again. (A refused load is
       // not fixed by an edit: it waits for an auth change.)
@@ -430,17 +459,23 @@ export function step(state: EngineState, input: Input): StepResult {
       st.persist(next, { outbox: outboxOf(next) });
       // R2: every other tab of the section shows it at once.
       const others = next.tabs.filter((t) => t !== input.tab);
-      if (others.length > 0)
+      if (others.length > 0 && applied.length > 0)
         st.emit({
           type: 'patch',
           tabs: others,
           planId: next.planId,
           sectionKey: next.sectionKey,
-          fields: input.fields,
+          fields,
           origin: input.tab,
           seq: st.editSeq,
         });
       next = armDebounce(st, next);
+      // R21: the stale fields merge three ways against what they were typed on; every tab (the
+      // typing one too) gets the result in a view.
+      if (stale) next = meetOther(st, next, stale);
+      if (stale || merged) st.changedData.add(next.id);
+      // M8: while a conflict is open every tab's dialog follows what each button would save.
+      if (next.conflict) st.changedData.add(next.id);
       st.set(next);
       break;
     }
@@ -499,6 +534,11 @@ export function step(state: EngineState, input: Input): StepResult {
     case 'save-conflict': {
       const s = st.get(input.id);
       if (!s?.inFlight || s.inFlight.mutationId !== input.mutationId) break; // R17
+      if (s.conflict?.source === 'device') {
+        // R21: the author decides the device clash first; the save after it meets this 409 again.
+        st.set({ ...s, inFlight: null, editedInFlight: [], flushAfterFlight: false });
+        break;
+      }
       const theirs = input.serverData;
       // R8: a 409 carrying data we sent earlier (answer lost) is our own write.
       const base = s.unconfirmed.includes(jsonHash(theirs)) ? theirs : s.server.data;
@@ -528,6 +568,8 @@ export function step(state: EngineState, input: Input): StepResult {
       const s = st.get(input.id);
       // F4: a load or a save in flight brings its own, newer answer; older copies change nothing.
       if (!s || s.phase !== 'ready' || s.inFlight) break;
+      // R21: a device clash is decided first; its save meets the newer copy (409 → R8).
+      if (s.conflict?.source === 'device') break;
       const seen = s.conflict ? s.conflict.serverVersion : s.server.version;
       if (input.section.version <= seen) break;
       setOrDrop(st, absorb(st, s, input.section, s.server.data));
@@ -582,15 +624,10 @@ export function step(state: EngineState, input: Input): StepResult {
     case 'resolve': {
       const s = st.get(input.id);
       if (!s?.conflict) break;
-      const theirs: ServerCopy = { version: s.conflict.serverVersion, data: s.conflict.serverData };
-      // R9, M7: refresh takes the server's values for the clashing fields, overwrite the author's;
-      // either way the merged non-clashing edits stay and go out at once on the server's version.
-      const merge = mergeSection(s.server.data, s.local, theirs.data);
-      const local = resolveMerge(
-        merge,
-        theirs.data,
-        input.choice === 'refresh' ? 'theirs' : 'mine',
-      );
+      // R9, M7: refresh takes the other side for the clashing fields (and lines), overwrite the
+      // author's; either way the merged rest stays and goes out at once.
+      const merge = mergeSection(conflictBase(s, s.conflict), s.local, s.conflict.serverData);
+      const local = resolveMerge(merge, input.choice === 'refresh' ? 'theirs' : 'mine');
       let next: SectionState = clearTimer(st, {
         ...s,
         local,
@@ -598,7 +635,18 @@ export function step(state: EngineState, input: Input): StepResult {
         blocker: null,
         attempt: 0,
       });
-      next = rebase(st, next, theirs, Object.keys(local));
+      if (s.conflict.source === 'device') {
+        // R21: the server copy is unchanged; what now differs from it is pending.
+        next = { ...next, pending: union(next.pending, changedFields(s.server.data, local)) };
+        st.persist(next, { outbox: hasUnsaved(next) ? outboxOf(next) : null });
+      } else {
+        const theirs: ServerCopy = {
+          version: s.conflict.serverVersion,
+          data: s.conflict.serverData,
+        };
+        next = rebase(st, next, theirs, Object.keys(local));
+      }
+      next = takeQueued(st, next);
       next = startSave(st, next);
       setOrDrop(st, next);
       break;
@@ -634,13 +682,19 @@ export function step(state: EngineState, input: Input): StepResult {
       for (const r of input.sections) {
         const id = sectionId(r.planId, r.sectionKey);
         const pending = Object.keys(r.outbox.fields);
+        const queued = r.outbox.queued ?? [];
         const open = st.get(id);
-        if (open && pending.length > 0) {
-          // R20: a retired worker's edits join a section open here, unless typed here since.
-          st.set(adopt(st, open, r.outbox.fields));
+        if (open) {
+          // R16, R21: another copy's edits meet a section open here three ways, each against the
+          // server copy it was typed on (its conflict and queued clashes too): a field changed
+          // here since keeps the newer value, a real overlap is a conflict.
+          let next = open;
+          for (const side of [...adoptedSides(r), ...queued]) next = meetOther(st, next, side);
+          if (next !== open) st.changedData.add(id);
+          setOrDrop(st, next);
           continue;
         }
-        if (open || pending.length === 0) continue;
+        if (pending.length === 0 && !r.outbox.conflict && queued.length === 0) continue;
         let s = newSection(r.planId, r.sectionKey, {
           server: r.server,
           local: { ...r.server.data, ...r.outbox.fields },
@@ -648,6 +702,7 @@ export function step(state: EngineState, input: Input): StepResult {
           conflict: r.outbox.conflict,
           unconfirmed: r.outbox.unconfirmed,
           lastAttempt: r.outbox.attempt ?? null,
+          ...(queued.length > 0 ? { queued } : {}),
           ...(st.retired ? { retired: true } : {}),
         });
         st.persist(s, { snapshot: s.server, outbox: outboxOf(s) });
@@ -660,32 +715,124 @@ export function step(state: EngineState, input: Input): StepResult {
   return st.finish(input);
 }
 
-/** R20: fields another worker kept, applied like an edit from nowhere: patched to every tab. */
-function adopt(st: Step, s: SectionState, fields: SectionData): SectionState {
-  const taken: SectionData = {};
-  for (const [f, v] of Object.entries(fields))
-    if (!s.pending.includes(f) && !jsonEqual(s.local[f], v)) taken[f] = v;
-  const keys = Object.keys(taken);
-  if (keys.length === 0) return s;
-  st.editSeq += 1;
-  let next: SectionState = {
-    ...s,
-    local: { ...s.local, ...taken },
-    pending: union(s.pending, keys),
-    editedInFlight: s.inFlight ? union(s.editedInFlight, keys) : s.editedInFlight,
-  };
-  st.persist(next, { outbox: outboxOf(next) });
-  if (next.tabs.length > 0)
-    st.emit({
-      type: 'patch',
-      tabs: next.tabs,
-      planId: next.planId,
-      sectionKey: next.sectionKey,
-      fields: taken,
-      origin: 'adopted',
-      seq: st.editSeq,
+/** Fields whose value differs between two copies of the data. */
+function changedFields(a: SectionData, b: SectionData): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((f) => !jsonEqual(a[f], b[f]));
+}
+
+/** `data` with `fields` taken from `from` (a field absent there is removed). */
+function withFields(data: SectionData, fields: readonly string[], from: SectionData): SectionData {
+  const out: SectionData = { ...data };
+  for (const f of fields) {
+    if (Object.hasOwn(from, f)) out[f] = from[f];
+    else delete out[f];
+  }
+  return out;
+}
+
+/** An empty field is the same whether it is absent, null or '' (a tab shows all three alike). */
+const blank = (v: unknown) => v === undefined || v === null || v === '';
+const sameValue = (a: unknown, b: unknown) => jsonEqual(a, b) || (blank(a) && blank(b));
+
+/**
+ * R21: splits an edit into the fields typed on the value shown here (applied as they are) and
+ * the ones typed on a value that changed since (to merge three ways). A field without a base
+ * (older tabs), one already at the typed value, or any field while a conflict is open, is applied.
+ */
+function splitStale(
+  s: SectionState,
+  typed: SectionData,
+  base: Readonly<Record<string, unknown>> | undefined,
+): { fields: SectionData; stale: OtherSide | null; merged: boolean } {
+  if (!base || s.conflict) return { fields: typed, stale: null, merged: false };
+  const fields: SectionData = {};
+  let merged = false;
+  const side = { fields: [] as string[], base: {} as SectionData, theirs: {} as SectionData };
+  for (const [f, v] of Object.entries(typed)) {
+    const was = Object.hasOwn(base, f) ? base[f] : undefined;
+    if (!Object.hasOwn(base, f) || sameValue(s.local[f], was) || sameValue(s.local[f], v)) {
+      fields[f] = v;
+      continue;
+    }
+    // Two tabs typing in one text at once: both keystrokes stay (a real overlap goes on below).
+    const text = (x: unknown) => (blank(x) ? '' : typeof x === 'string' ? x : null);
+    const [b, m, t] = [text(was), text(s.local[f]), text(v)];
+    const joined = b !== null && m !== null && t !== null ? mergeTyping(b, m, t) : null;
+    if (joined !== null) {
+      fields[f] = joined;
+      merged ||= joined !== v;
+      continue;
+    }
+    side.fields.push(f);
+    if (!blank(was)) side.base[f] = was;
+    side.theirs[f] = v;
+  }
+  return { fields, stale: side.fields.length > 0 ? side : null, merged };
+}
+
+/** R16, R21: what an adopted outbox holds, as another side: its pending fields on its base. */
+function adoptedSides(r: RestoredSection): OtherSide[] {
+  const fields = Object.keys(r.outbox.fields);
+  if (fields.length === 0) return [];
+  const base: SectionData = {};
+  for (const f of fields) if (Object.hasOwn(r.server.data, f)) base[f] = r.server.data[f];
+  const sides: OtherSide[] = [{ fields, base, theirs: r.outbox.fields }];
+  // R21: an adopted device conflict stays one: its other side meets the section here too. (A
+  // server conflict's clashing fields are pending above and meet the server again on save.)
+  const c = r.outbox.conflict;
+  if (c?.source === 'device' && c.base) {
+    const clash = changedFields(c.base, c.serverData);
+    if (clash.length > 0)
+      sides.push({ fields: clash, base: pick(c.base, clash), theirs: pick(c.serverData, clash) });
+  }
+  return sides;
+}
+
+/**
+ * R21: another copy's edits meet the section three ways (base = what they were typed on, mine =
+ * what is shown here, theirs = their values; M1–M6). Clean: the merge is applied like an edit,
+ * sent to every tab and saved. A clash: a `device` conflict for the author (queued behind one
+ * already open); every value is kept until they decide.
+ */
+function meetOther(st: Step, s: SectionState, side: OtherSide): SectionState {
+  const base = withFields(s.local, side.fields, side.base);
+  const theirs = withFields(s.local, side.fields, side.theirs);
+  const merge = mergeSection(base, s.local, theirs);
+  // A section still loading has no server copy to compare with yet: it meets it once loaded.
+  if (s.phase === 'loading' || (merge.conflicts.length > 0 && s.conflict)) {
+    const next = { ...s, queued: [...(s.queued ?? []), side] };
+    st.persist(next, { outbox: outboxOf(next) });
+    return next;
+  }
+  const changed = changedFields(s.local, merge.merged);
+  let next: SectionState = { ...s, local: merge.merged };
+  if (changed.length > 0) {
+    st.editSeq += 1;
+    const moved = changed.filter((f) => !jsonEqual(merge.merged[f], s.server.data[f]));
+    next = {
+      ...next,
+      pending: union(next.pending, moved),
+      editedInFlight: s.inFlight ? union(s.editedInFlight, moved) : s.editedInFlight,
+    };
+  }
+  if (merge.conflicts.length > 0) {
+    next = clearTimer(st, {
+      ...next,
+      conflict: { serverVersion: s.server.version, serverData: theirs, base, source: 'device' },
+      blocker: null,
+      attempt: 0,
     });
-  next = armDebounce(st, next);
+  }
+  if (changed.length === 0 && merge.conflicts.length === 0) return s;
+  st.persist(next, { outbox: outboxOf(next) });
+  return armDebounce(st, next);
+}
+
+/** R21: once a conflict is decided, the next queued clash meets the section. */
+function takeQueued(st: Step, s: SectionState): SectionState {
+  let next: SectionState = { ...s, queued: [] };
+  for (const side of s.queued ?? []) next = meetOther(st, next, side);
   return next;
 }
 

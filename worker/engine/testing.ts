@@ -1,6 +1,6 @@
 // Helpers for the engine's tests: one section of one plan, inputs run in order, effects by type.
 import { sectionId } from './types.ts';
-import { step } from './step.ts';
+import { initialState, step } from './step.ts';
 import type { Effect, EngineState, Input, SectionState } from './types.ts';
 
 export const PLAN = '00000000-0000-4000-8000-000000000001';
@@ -34,3 +34,25 @@ export const editInput = (tab: string, fields: Record<string, unknown>): Input =
   sectionKey: KEY,
   fields,
 });
+
+/** `tabs` have the section open, loaded at `version` with `data`. */
+export function readySection(tabs: string[], version: number, data: Record<string, unknown>) {
+  let state = initialState(42);
+  for (const tab of tabs)
+    state = step(state, { type: 'open', tab, planId: PLAN, sectionKey: KEY }).state;
+  return step(state, {
+    type: 'loaded',
+    id: ID,
+    loadId: sectionOf(state).loadId,
+    section: { version, data },
+  }).state;
+}
+
+/** A fuzz's seeds: ENGINE_FUZZ_SEEDS replays a list; otherwise 1..fixed plus new ones, printed. */
+export function fuzzSeeds(fixed: number, fresh: number, env = process.env.ENGINE_FUZZ_SEEDS) {
+  if (env) return env.split(',').map((x) => Number(x.trim()));
+  const seeds = Array.from({ length: fixed }, (_, i) => i + 1);
+  const extra = Array.from({ length: fresh }, () => 1 + Math.floor(Math.random() * 2 ** 30));
+  console.log(`fuzz: new seeds ${extra.join(',')} (replay: ENGINE_FUZZ_SEEDS=<seeds>)`);
+  return [...seeds, ...extra];
+}

@@ -89,6 +89,19 @@ export interface SectionState {
   lastAttempt?: SaveAttempt | null;
   /** R20: this worker retired; what is unsaved waits on the device for the newer worker. */
   retired?: boolean;
+  /** R21: other copies' clashing edits waiting for the open conflict to be decided first. */
+  queued?: readonly OtherSide[];
+}
+
+/**
+ * R21: edits of some fields made by another copy of the app on this device (an adopted outbox, a
+ * tab's edit typed on a value that changed since), with the value each was typed on. A key absent
+ * from `base`/`theirs` means the field was absent on that side.
+ */
+export interface OtherSide {
+  fields: readonly string[];
+  base: SectionData;
+  theirs: SectionData;
 }
 
 /** One save attempt's identity: what the server compares to its last applied mutation id. */
@@ -128,6 +141,8 @@ export interface OutboxContent {
   unconfirmed: readonly string[];
   /** The save in flight or of unknown outcome, so a restarted worker resends it as is (R18). */
   attempt?: SaveAttempt | null;
+  /** R21: other copies' clashing edits waiting for the open conflict. */
+  queued?: readonly OtherSide[];
 }
 
 /** A section as the store gives it back after a worker restart. */
@@ -142,7 +157,15 @@ export type Input =
   | { type: 'open'; tab: string; planId: string; sectionKey: SectionKey }
   | { type: 'loaded'; id: SectionId; loadId: number; section: ServerCopy | null }
   | { type: 'load-failed'; id: SectionId; loadId: number; failure: Failure }
-  | { type: 'edit'; tab: string; planId: string; sectionKey: SectionKey; fields: SectionData }
+  | {
+      type: 'edit';
+      tab: string;
+      planId: string;
+      sectionKey: SectionKey;
+      fields: SectionData;
+      /** R21: each field's value in the tab before the keystroke (null: empty). */
+      base?: Readonly<Record<string, unknown>>;
+    }
   | { type: 'timer'; id: SectionId; name: TimerName }
   | { type: 'flush-now' }
   | { type: 'saved'; id: SectionId; mutationId: string; section: ServerCopy }

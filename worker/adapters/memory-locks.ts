@@ -1,0 +1,75 @@
+// An in-memory Web Locks manager for Node tests: exclusive locks granted in request order,
+// `ifAvailable`, `signal` and `query()` — enough for the writer lock (R19), the liveness locks and
+// `withWebLock`, with real exclusion (a second holder waits until the first one's task settles).
+
+type Callback = (lock: { name: string } | null) => unknown;
+interface Waiter {
+  name: string;
+  run: () => void;
+}
+
+export class MemoryLocks {
+  private readonly held = new Set<string>();
+  private readonly queue: Waiter[] = [];
+
+  request(name: string, callback: Callback): Promise<unknown>;
+  request(
+    name: string,
+    options: { ifAvailable?: boolean; signal?: AbortSignal },
+    callback: Callback,
+  ): Promise<unknown>;
+  request(
+    name: string,
+    optionsOrCallback: { ifAvailable?: boolean; signal?: AbortSignal } | Callback,
+    maybeCallback?: Callback,
+  ): Promise<unknown> {
+    const options = typeof optionsOrCallback === 'function' ? {} : optionsOrCallback;
+    const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback!;
+    if (options.ifAvailable && (this.held.has(name) || this.queue.some((w) => w.name === name)))
+      return Promise.resolve().then(() => callback(null));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        name,
+        run: () => {
+          this.held.add(name);
+          void Promise.resolve()
+            .then(() => callback({ name }))
+            .then(resolve, reject)
+            .finally(() => {
+              this.held.delete(name);
+              this.grant();
+            });
+        },
+      };
+      options.signal?.addEventListener('abort', () => {
+        const i = this.queue.indexOf(waiter);
+        if (i < 0) return;
+        this.queue.splice(i, 1);
+        reject(new DOMException('aborted', 'AbortError'));
+      });
+      this.queue.push(waiter);
+      this.grant();
+    });
+  }
+
+  query(): Promise<{ held: { name: string }[]; pending: { name: string }[] }> {
+    return Promise.resolve({
+      held: [...this.held].map((name) => ({ name })),
+      pending: this.queue.map((w) => ({ name: w.name })),
+    });
+  }
+
+  /** Grants every queued request whose lock is free, first come first served per name. */
+  private grant(): void {
+    for (const w of [...this.queue]) {
+      if (this.held.has(w.name)) continue;
+      this.queue.splice(this.queue.indexOf(w), 1);
+      w.run();
+    }
+  }
+
+  /** The manager as the DOM type the adapters take. */
+  asLockManager(): LockManager {
+    return this as unknown as LockManager;
+  }
+}
