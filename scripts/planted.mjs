@@ -41,10 +41,10 @@ export const PLANTS = [
   {
     id: 'refresh',
     bug: 'Refresh (Load Latest) drops every local edit, not only the clashing fields (M7)',
-    file: 'worker/engine/merge.ts',
-    find: "  if (choice === 'mine') return result.merged;\n  const out: SectionData = { ...result.merged };\n",
+    file: 'worker/engine/step.ts',
+    find: "      const local = resolveMerge(merge, input.choice === 'refresh' ? 'theirs' : 'mine');\n",
     replace:
-      "  if (choice === 'mine') return result.merged;\n  const out: SectionData = { ...theirs };\n",
+      "      const local =\n        input.choice === 'refresh' ? { ...s.conflict.serverData } : resolveMerge(merge, 'mine');\n",
     tests: vitest('worker'),
   },
   {
