@@ -18,7 +18,8 @@ export async function supabaseCli(args: string[]): Promise<string> {
     return stderr + stdout;
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`supabase ${args.join(' ')} failed:\n${stderr}${stdout}`);
+    const said = `${stderr}${stdout}` || String(error); // e.g. ENOENT: run npm install
+    throw new Error(`supabase ${args.join(' ')} failed:\n${said}`);
   }
 }
 
