@@ -3,10 +3,10 @@
 // folder, as an unprivileged user when this process is root (PgBouncer refuses root).
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PG_ADMIN_URL } from './test-support.ts';
+import { freePort } from './test-support/supabase-cluster.ts';
 
 const CANDIDATES = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin/pgbouncer'];
 
@@ -37,21 +37,6 @@ export interface Pgbouncer {
 export interface PgbouncerOptions {
   /** Server connections per database/user pair (default 2). */
   poolSize?: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** uid/gid of `nobody`, which PgBouncer runs as when this process is root. */
