@@ -41,6 +41,8 @@ export const WORKER_CODES = {
   NO_CONFLICT: 'NO_CONFLICT',
   /** R20: this worker was replaced (newer version or another engine): the tab must reload. */
   READ_ONLY: 'READ_ONLY',
+  /** The plan doesn't exist or isn't this user's, and the device holds nothing of theirs for it. */
+  NOT_AVAILABLE: 'NOT_AVAILABLE',
   TIMEOUT: 'TIMEOUT',
   WORKER_FAILED: 'WORKER_FAILED',
 } as const;
@@ -114,7 +116,9 @@ export type TabEvent =
   /** The worker can't serve this tab any more (protocol change): the tab must reload. */
   | { type: 'reload'; reason: string }
   /** R11: a save got 401: renew the session (supabase `refreshSession()`) and `setAuth` it. */
-  | { type: 'refresh-session' };
+  | { type: 'refresh-session' }
+  /** The user this tab's session is bound to signed out on this profile: leave the editor. */
+  | { type: 'signed-out'; userId: string };
 
 export interface Hello {
   protocolVersion: number;
