@@ -12,16 +12,18 @@ export class MemoryFeed implements PlanFeed {
 
   constructor(private readonly api: MemoryApi) {}
 
-  listSections(_auth: Credentials, planId: string, etag: string | null): Promise<FeedOutcome> {
+  listSections(auth: Credentials, planId: string, etag: string | null): Promise<FeedOutcome> {
     const sections = [...this.api.sections.values()]
       .filter((s) => s.business_plan_id === planId)
       .sort((a, b) => a.section_key.localeCompare(b.section_key));
     const tag = `W/"${sections.map((s) => `${s.id}:${s.version}`).join(',')}"`;
     const answer: FeedOutcome = this.failing
       ? { kind: 'failed', message: 'network error' }
-      : etag === tag
-        ? { kind: 'not-modified' }
-        : { kind: 'changed', sections: structuredClone(sections), etag: tag };
+      : !this.api.canSee(auth, planId)
+        ? { kind: 'failed', message: 'HTTP 404' }
+        : etag === tag
+          ? { kind: 'not-modified' }
+          : { kind: 'changed', sections: structuredClone(sections), etag: tag };
     this.requests.push({ planId, etag, answer: answer.kind });
     return Promise.resolve(answer);
   }
