@@ -177,6 +177,8 @@ export class SyncHost {
   private readonly denied = new Set<string>();
   /** U6: the previous build's unsaved edits (no user): sealed until a user proves the plan. */
   private readonly legacy = new Map<string, { outbox: OutboxRecord; snapshot?: SnapshotRecord }>();
+  /** U6: plans a user's read proved theirs (plan id → user). */
+  private readonly proven = new Map<string, string>();
   /** U6: legacy records already given to a user (their deletion may not have committed yet). */
   private readonly legacyTaken = new Set<string>();
   private readonly links = new Map<string, TabLink>();
@@ -674,7 +676,9 @@ export class SyncHost {
     }
     // The engine writes what it adopts under this worker's id; then the old records go.
     for (const [user, sections] of byUser) void this.dispatch(user, { type: 'restore', sections });
-    const sealed = (id: string) => this.legacy.has(id);
+    // U6: a plan a user already proved here takes its sealed records at once.
+    for (const [planId, user] of this.proven) this.planProven(user, planId);
+    const sealed = (id: string) => this.legacy.has(id) || this.legacyTaken.has(id);
     const stale: StoreOp[] = [
       ...snapshots
         .filter((r) => dead.has(r.owner) && !sealed(r.id))
@@ -691,6 +695,7 @@ export class SyncHost {
    * the previous build's sealed edits of that plan are this user's; adopted as R16 adopts.
    */
   private planProven(user: string, planId: string): void {
+    this.proven.set(planId, user);
     const found = [...this.legacy.values()]
       .filter((r) => r.outbox.planId === planId)
       .sort((a, b) => a.outbox.updatedAt - b.outbox.updatedAt);

@@ -12,11 +12,13 @@ import type { FreshnessSignal } from './engine/freshness.ts';
 export type { FreshnessSignal };
 
 /**
- * 2: session refresh, `online`, reconnects (issue 5). A build made with VITE_PROTOCOL_OFFSET
- * adds to it: the two-builds e2e test makes a "newer deploy" that way.
+ * 2: session refresh, `online`, reconnects. 3: local data keyed by user (U1–U6): `setAuth(null)`
+ * means that user signed out, records carry the user, `signed-out` and NOT_AVAILABLE. A build
+ * made with VITE_PROTOCOL_OFFSET adds to it: the two-builds e2e test makes a "newer deploy" that
+ * way.
  */
 export const PROTOCOL_VERSION =
-  2 +
+  3 +
   (Number(
     (import.meta as { env?: Record<string, string | undefined> }).env?.VITE_PROTOCOL_OFFSET,
   ) || 0);
