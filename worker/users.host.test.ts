@@ -288,6 +288,31 @@ describe('U4: signing out', () => {
   });
 });
 
+describe('U1, U2: a save refused for one user is never replayed as another', () => {
+  it("B's edits answered 404 stay B's: A signing in and opening that plan never sends them", async () => {
+    const { host, api } = world();
+    const shared = '00000000-0000-4000-8000-0000000000dd';
+    const b = await connect(host, 'tab-b', TOKEN_B);
+    await opened(b, shared); // readable when B opened it
+    api.planOwners.set(shared, A); // then not B's any more (or never was: a stale copy)
+    await b.session.edit(shared, KEY, { concerns: 'B typed' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    expect(b.events.at(-1)).toMatchObject({ type: 'view', view: { status: 'error' } });
+    const a = await connect(host, 'tab-a', TOKEN_A);
+    await opened(a, shared);
+    await a.session.edit(shared, KEY, { motivation: 'A typed' });
+    await b.session.edit(shared, KEY, { concerns: 'B again' }); // retried as B: 404 again
+    await advance(10 * SAVE_DEBOUNCE_MS);
+    await host.idle();
+    expect(a.shown()).not.toContain('B typed');
+    expect(api.get(shared, KEY)?.data).toEqual({ motivation: 'A typed' });
+    const bText = api.puts.filter((r) => JSON.stringify(r.data).includes('B '));
+    expect(bText.length).toBeGreaterThan(0);
+    expect(bText.every((r) => r.token === TOKEN_B)).toBe(true);
+  });
+});
+
 describe('U2: tokens per user', () => {
   it("a refreshed token serves every session of that user; another user's token never does", async () => {
     const { host, api } = world();
