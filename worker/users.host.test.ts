@@ -2,6 +2,7 @@
 // API (plans owned by users), store and liveness, under fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryApi, tokenFor } from './adapters/memory-api.ts';
+import { MemoryFeed } from './adapters/memory-feed.ts';
 import { MemoryLiveness } from './adapters/memory-liveness.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
 import { MESSAGES, RETRY_MAX_MS, SAVE_DEBOUNCE_MS } from './engine/index.ts';
@@ -356,6 +357,31 @@ describe('U2: tokens per user', () => {
     await host.idle();
     // No tab of A is left: A's token went with it; A's edit waits, never sent as B.
     expect(api.puts.filter((r) => r.data?.motivation === 'A typed')).toEqual([]);
+  });
+});
+
+describe('U2: refetches (F1–F6) go as the user whose copy is open', () => {
+  it("each user's plan is fetched with that user's token, and only that user's copy takes it", async () => {
+    const api = new MemoryApi();
+    for (const token of [TOKEN_A, TOKEN_B]) api.validTokens.add(token);
+    api.planOwners.set(PLAN_A, A);
+    api.planOwners.set(PLAN_B, B);
+    const feed = new MemoryFeed(api);
+    const { host } = world({ api, feed });
+    const a = await connect(host, 'tab-a', TOKEN_A);
+    const b = await connect(host, 'tab-b', TOKEN_B);
+    await opened(a, PLAN_A);
+    await opened(b, PLAN_B);
+    api.writeAsOtherDevice(PLAN_A, KEY, { motivation: 'from A elsewhere' });
+    await b.session.freshen({ kind: 'focus' });
+    await a.session.freshen({ kind: 'remote-change', planId: PLAN_A });
+    await host.idle();
+    const asked = feed.requests.map((r) => [r.planId, r.token]);
+    expect(asked).toContainEqual([PLAN_A, TOKEN_A]);
+    expect(asked).toContainEqual([PLAN_B, TOKEN_B]);
+    expect(asked.filter(([plan, token]) => (plan === PLAN_A) !== (token === TOKEN_A))).toEqual([]);
+    expect(a.shown()).toContain('from A elsewhere');
+    expect(b.shown()).not.toContain('from A elsewhere');
   });
 });
 

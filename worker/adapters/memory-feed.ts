@@ -5,8 +5,12 @@ import type { FeedOutcome, PlanFeed } from '../freshener.ts';
 import type { MemoryApi } from './memory-api.ts';
 
 export class MemoryFeed implements PlanFeed {
-  readonly requests: Array<{ planId: string; etag: string | null; answer: FeedOutcome['kind'] }> =
-    [];
+  readonly requests: Array<{
+    planId: string;
+    etag: string | null;
+    answer: FeedOutcome['kind'];
+    token?: string | null;
+  }> = [];
   /** Makes every fetch fail until set back to false. */
   failing = false;
 
@@ -24,7 +28,7 @@ export class MemoryFeed implements PlanFeed {
         : etag === tag
           ? { kind: 'not-modified' }
           : { kind: 'changed', sections: structuredClone(sections), etag: tag };
-    this.requests.push({ planId, etag, answer: answer.kind });
+    this.requests.push({ planId, etag, answer: answer.kind, token: auth.accessToken });
     return Promise.resolve(answer);
   }
 }
