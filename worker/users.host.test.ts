@@ -470,3 +470,82 @@ describe("U6: the previous build's records (no user)", () => {
     expect(store.snapshots.has(snapshot.id)).toBe(false);
   });
 });
+
+describe('U1–U5 under random sign-ins, sign-outs, failures and restarts', () => {
+  /** A tiny seeded generator: the same seed replays the same run. */
+  const lcg = (seed: number) => () => {
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+    return seed / 2 ** 32;
+  };
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    "seed %i: each user's last text is saved in their plan with their token; nobody sees another's",
+    async (seed) => {
+      const random = lcg(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const store = new MemoryStore();
+      let w = world({ store });
+      const { api } = w;
+      const users = [
+        { user: A, token: TOKEN_A, plan: PLAN_A, field: 'motivation', last: null as string | null },
+        { user: B, token: TOKEN_B, plan: PLAN_B, field: 'concerns', last: null as string | null },
+      ];
+      const tabs = new Map<string, { tab: Tab; user: (typeof users)[number] | null }>();
+      let n = 0;
+      const connectAs = async (who: (typeof users)[number]) => {
+        const id = `tab-${(n += 1)}`;
+        const tab = await connect(w.host, id, who.token);
+        tabs.set(id, { tab, user: who });
+        await tab.session.open(who.plan, KEY);
+      };
+      for (let i = 0; i < 60; i += 1) {
+        const action = pick(['type', 'type', 'type', 'connect', 'sign-out', 'net', 'restart']);
+        const signedIn = [...tabs.values()].filter((t) => t.user !== null);
+        if (action === 'connect' || signedIn.length === 0) await connectAs(pick(users));
+        else if (action === 'type') {
+          const { tab, user } = pick(signedIn);
+          const text = `${user!.user} text ${i}`;
+          const result = await tab.session.edit(user!.plan, KEY, { [user!.field]: text });
+          if (result.ok) user!.last = text;
+          // Another user's plan: not available, or (no network) an empty offline editor.
+          const other = users.find((u) => u !== user)!;
+          const foreign = await tab.session.open(other.plan, KEY);
+          if (foreign.ok)
+            expect(foreign.value).toMatchObject({ status: 'saved-locally', data: {} });
+          else expect(foreign.code).toBe('NOT_AVAILABLE');
+        } else if (action === 'sign-out') {
+          const chosen = pick(signedIn);
+          await chosen.tab.session.setAuth(null);
+          for (const t of tabs.values()) if (t.user === chosen.user) t.user = null;
+        } else if (action === 'net') {
+          api.failure = api.failure ? null : { kind: 'network' };
+        } else {
+          w.host.stop();
+          w = world({ store, api, workerId: `worker-${i}` });
+          tabs.clear();
+        }
+        await advance(Math.floor(random() * 2 * SAVE_DEBOUNCE_MS));
+      }
+      // Everyone signs in again on a working network.
+      api.failure = null;
+      for (const who of users) await connectAs(who);
+      await advance(10 * RETRY_MAX_MS);
+      await w.host.idle();
+      for (const who of users) {
+        const s = w.host.engineStateOf(who.user)?.sections[`${who.plan}/${KEY}`];
+        // Saved, or (typed on an unknown base while the load failed, R12) a conflict that still
+        // holds it for its author to decide: never lost, never someone else's.
+        if (who.last !== null && s?.conflict) expect(s.local[who.field]).toBe(who.last);
+        else if (who.last !== null) expect(api.get(who.plan, KEY)?.data[who.field]).toBe(who.last);
+        expect(
+          api.puts.filter((r) => r.planId === who.plan).every((r) => r.token === who.token),
+        ).toBe(true);
+      }
+      for (const { tab } of tabs.values())
+        for (const value of tab.shown())
+          expect(typeof value !== 'string' || value.startsWith(A) || value.startsWith(B)).toBe(
+            true,
+          );
+    },
+  );
+});
