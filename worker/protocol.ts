@@ -43,6 +43,8 @@ export const WORKER_CODES = {
   READ_ONLY: 'READ_ONLY',
   TIMEOUT: 'TIMEOUT',
   WORKER_FAILED: 'WORKER_FAILED',
+  /** The plan doesn't exist or isn't this user's (and the device has nothing of theirs for it). */
+  NOT_AVAILABLE: 'NOT_AVAILABLE',
 } as const;
 export type WorkerCode = (typeof WORKER_CODES)[keyof typeof WORKER_CODES];
 
@@ -114,7 +116,9 @@ export type TabEvent =
   /** The worker can't serve this tab any more (protocol change): the tab must reload. */
   | { type: 'reload'; reason: string }
   /** R11: a save got 401: renew the session (supabase `refreshSession()`) and `setAuth` it. */
-  | { type: 'refresh-session' };
+  | { type: 'refresh-session' }
+  /** That user signed out on this profile: every tab of theirs leaves the editor. */
+  | { type: 'signed-out'; userId: string };
 
 export interface Hello {
   protocolVersion: number;
