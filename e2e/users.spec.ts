@@ -243,3 +243,32 @@ test('a second tab signing out sends the first tab from the editor to /login', a
     await device.close();
   }
 });
+
+test("a tab that misses supabase's cross-tab event still leaves the editor: the worker tells it", async ({
+  browser,
+}) => {
+  const a = await createUser();
+  const planA = await createPlan(a);
+  const device = await openDevice(browser, a);
+  try {
+    const deaf = await device.newPage();
+    // This tab hears nothing on supabase-js's auth channel (named after its storage key).
+    await deaf.addInitScript(() => {
+      const Real = BroadcastChannel;
+      window.BroadcastChannel = class extends Real {
+        constructor(name: string) {
+          super(name.startsWith('sb-') ? `muted-${crypto.randomUUID()}` : name);
+        }
+      };
+    });
+    await deaf.goto(`/plans/${planA}/section-one`);
+    await expect(deaf.locator('main').getByRole('textbox').first()).toBeVisible();
+    const plans = await device.newPage();
+    await plans.goto('/plans');
+    await plans.getByRole('button', { name: 'Sign out' }).click();
+    await expect(plans).toHaveURL(/\/login$/);
+    await expect(deaf).toHaveURL(/\/login$/);
+  } finally {
+    await device.close();
+  }
+});
