@@ -14,6 +14,7 @@ import { toErrorResponse } from '../supabase/functions/_shared/http.ts';
 import { createBusinessPlansApp } from '../supabase/functions/business-plans/app.ts';
 import { createPlanSectionsApp } from '../supabase/functions/plan-sections/app.ts';
 import { createAuthApp } from './auth.ts';
+import { refuseEndedSessions } from './ended-sessions.ts';
 import { escapeLogField, requestLevel, shouldLog, type LogLevel } from './log.ts';
 import { verifierKeys, type LocalSigning } from './signing.ts';
 import { serveStatic } from './static.ts';
@@ -31,7 +32,7 @@ export interface ServerAppOptions {
   log?: (line: string, status: number) => void;
   /** Request lines below this level are not printed (default info; see log.ts). */
   logLevel?: LogLevel;
-  /** Access token lifetime in seconds (default 3600). */
+  /** Access token lifetime in seconds (default 600, auth.ts). */
   accessTokenTtl?: number;
 }
 
@@ -50,7 +51,8 @@ export function createServerApp(options: ServerAppOptions) {
   const signedBy = createTokenVerifier(verifierKeys(signing));
   // With the test hooks, tokens issued before POST /__test/revoke-access-tokens are refused.
   const verifyToken = hooks ? hooks.revocation.wrap(signedBy) : signedBy;
-  const fnDeps = { db, verifyToken, log: errorLog };
+  // A signed-out session's access tokens stop working at once, not at `exp`.
+  const fnDeps = { db, verifyToken: refuseEndedSessions(verifyToken, db), log: errorLog };
   const functions: Record<string, { fetch: (request: Request) => Response | Promise<Response> }> = {
     'business-plans': createBusinessPlansApp(fnDeps),
     'plan-sections': createPlanSectionsApp(fnDeps),

@@ -30,6 +30,7 @@ import {
 } from '../supabase/functions/_shared/http.ts';
 import { toIso } from '../supabase/functions/_shared/plans.ts';
 import { isStorableText } from '../supabase/functions/_shared/schema.ts';
+import { sessionLive } from './ended-sessions.ts';
 import {
   publicJwks,
   signAccessToken,
@@ -42,7 +43,7 @@ export interface AuthAppOptions {
   db: Db;
   /** Signs access tokens (JWT_ALG, default ES256) and publishes the JWKS. */
   signing: LocalSigning;
-  /** Access token lifetime in seconds (default 3600, as Supabase). */
+  /** Access token lifetime in seconds (default ACCESS_TOKEN_TTL_DEFAULT). */
   accessTokenTtl?: number;
   /** Seconds a just-rotated refresh token may still be used, e.g. by a second tab (default 10). */
   refreshReuseSeconds?: number;
@@ -52,6 +53,9 @@ export interface AuthAppOptions {
   /** Seconds since the epoch that tokens are signed at (default: now). */
   clock?: () => number;
 }
+
+/** 10 minutes, as supabase/config.toml's jwt_expiry: a leaked token is good for little time. */
+export const ACCESS_TOKEN_TTL_DEFAULT = 600;
 
 export const MIN_PASSWORD_LENGTH = 8;
 const MAX_PASSWORD_LENGTH = 1024;
@@ -224,7 +228,7 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 export function createAuthApp(options: AuthAppOptions) {
   const { db, signing } = options;
   const signer = signerOf(signing);
-  const ttl = options.accessTokenTtl ?? 3600;
+  const ttl = options.accessTokenTtl ?? ACCESS_TOKEN_TTL_DEFAULT;
   const reuseSeconds = options.refreshReuseSeconds ?? 10;
   const log = options.log ?? defaultLogger;
   const verify = options.verifyToken ?? createTokenVerifier(verifierKeys(signing));
@@ -446,26 +450,19 @@ export function createAuthApp(options: AuthAppOptions) {
 
   app.get('/user', async (c) => {
     const claims = await requireClaims(c);
+    if (claims.session_id && !(await sessionLive(db, claims.session_id)))
+      throw new AuthApiError(
+        401,
+        'session_not_found',
+        'This session has ended (signed out). Sign in again.',
+      );
     const user = await db.asService(async (tx) => {
-      if (claims.session_id) {
-        const live = await tx.query(
-          'select 1 from auth.refresh_tokens where session_id = $1 limit 1',
-          [claims.session_id],
-        );
-        if (live.length === 0) return 'signed-out' as const;
-      }
       const [row] = await tx.query<UserRow>(
         `select ${USER_COLUMNS} from auth.users where id = $1`,
         [claims.sub],
       );
       return row ?? null;
     });
-    if (user === 'signed-out')
-      throw new AuthApiError(
-        401,
-        'session_not_found',
-        'This session has ended (signed out). Sign in again.',
-      );
     if (!user)
       throw new AuthApiError(
         401,

@@ -5,7 +5,7 @@
 //   STATIC_DIR (default dist/)   the Vite build
 //   TEST_HOOKS=1                 mounts /__test/* (counts of saves, faults, for test suites)
 //   LOG_LEVEL  (default info)    debug | info | warn | error (warn: only failing requests)
-//   ACCESS_TOKEN_TTL_SECONDS     (default 3600) lifetime of the access tokens local auth issues
+//   ACCESS_TOKEN_TTL_SECONDS     (default 600) lifetime of the access tokens local auth issues
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
@@ -38,11 +38,11 @@ const logLevelText = (process.env.LOG_LEVEL || 'info').toLowerCase();
 if (!isLogLevel(logLevelText))
   fail(`LOG_LEVEL=${process.env.LOG_LEVEL} is not a log level. Use debug, info, warn or error.`);
 const logLevel = logLevelText;
-const ttlText = process.env.ACCESS_TOKEN_TTL_SECONDS || '3600';
+const ttlText = process.env.ACCESS_TOKEN_TTL_SECONDS || '600';
 const accessTokenTtl = Number(ttlText);
 if (!/^\d+$/.test(ttlText) || accessTokenTtl < 1 || accessTokenTtl > 31_536_000)
   fail(
-    `ACCESS_TOKEN_TTL_SECONDS=${ttlText} is not a lifetime. Use whole seconds from 1 to 31536000, e.g. 3600.`,
+    `ACCESS_TOKEN_TTL_SECONDS=${ttlText} is not a lifetime. Use whole seconds from 1 to 31536000, e.g. 600.`,
   );
 
 /** Listens on one address; resolves with the server, rejects with the listen error. */

@@ -1,35 +1,48 @@
-// The signed-in session as React state, and the worker kept up to date with the access token.
-import { useEffect, useState } from 'react';
+// The signed-in session as one app-wide state, fed by supabase-js's auth events (which reach every
+// tab of the profile) and by the sync worker's `signed-out` news. React reads it with useAuth.
+import { useSyncExternalStore } from 'react';
 import type { Session } from '@supabase/supabase-js';
 import { supabase } from './supabase-client.ts';
 
 export type AuthState = { loading: true } | { loading: false; session: Session | null };
 
-const tokenListeners = new Set<(token: string | null) => void>();
-/** Called with every new access token (sign-in, refresh, sign-out). */
-export const onAccessToken = (listener: (token: string | null) => void) => {
-  tokenListeners.add(listener);
-  return () => void tokenListeners.delete(listener);
-};
+let state: AuthState = { loading: true };
+const listeners = new Set<() => void>();
 
-supabase.auth.onAuthStateChange((_event, session) => {
-  for (const listener of tokenListeners) listener(session?.access_token ?? null);
-});
+function set(next: AuthState): void {
+  state = next;
+  for (const listener of listeners) listener();
+}
+
+export const getAuthState = (): AuthState => state;
+export const userIdOf = (auth: AuthState): string | null =>
+  auth.loading ? null : (auth.session?.user.id ?? null);
+
+/** Called on every change: sign-in, sign-out, refreshed token, another tab's sign-out. */
+export function subscribeAuth(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
+}
+
+// INITIAL_SESSION comes first (the stored session or null), then every change in any tab.
+supabase.auth.onAuthStateChange((_event, session) => set({ loading: false, session }));
+
+/** This tab ended the session itself (supabase-js could not): show it as signed out. */
+export function markSignedOut(): void {
+  set({ loading: false, session: null });
+}
+
+/**
+ * The worker says `userId` signed out on this profile. The stored session is what counts: it may
+ * already be another user's, or none, while this tab still shows `userId`'s.
+ */
+export async function signedOutElsewhere(userId: string): Promise<void> {
+  if (userIdOf(state) !== userId) return;
+  const { data } = await supabase.auth.getSession();
+  const stored = data.session;
+  set({ loading: false, session: stored && stored.user.id !== userId ? stored : null });
+}
 
 export function useAuth(): AuthState {
-  const [state, setState] = useState<AuthState>({ loading: true });
-  useEffect(() => {
-    let alive = true;
-    void supabase.auth.getSession().then(({ data }) => {
-      if (alive) setState({ loading: false, session: data.session });
-    });
-    const { data } = supabase.auth.onAuthStateChange((_event, session) => {
-      if (alive) setState({ loading: false, session });
-    });
-    return () => {
-      alive = false;
-      data.subscription.unsubscribe();
-    };
-  }, []);
-  return state;
+  return useSyncExternalStore(subscribeAuth, getAuthState);
 }

@@ -2,6 +2,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { detectFeatures, missingFeatures, unsupportedPage } from './browser-support.ts';
+import { startSessionLink } from './session/session-link.ts';
+import { startRevokeSender } from './session/sign-out.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -9,9 +11,13 @@ if (!root) throw new Error('index.html must have an element with id "root"');
 (window as unknown as { __mpfsBooted?: boolean }).__mpfsBooted = true;
 const missing = missingFeatures(detectFeatures());
 if (missing.length > 0) unsupportedPage(root, missing);
-else
+else {
+  // Before any page: the worker hears of every sign-in and sign-out, and pending sign-outs go out.
+  startSessionLink();
+  startRevokeSender();
   createRoot(root).render(
     <StrictMode>
       <App />
     </StrictMode>,
   );
+}

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { BusinessPlan } from '../../supabase/functions/_shared/schema.ts';
 import { createPlan, listPlans } from '../api.ts';
-import { supabase } from '../supabase-client.ts';
+import { signOut } from '../session/sign-out.ts';
 
 export function PlansPage() {
   const navigate = useNavigate();
@@ -37,7 +37,7 @@ export function PlansPage() {
     <main className="plans">
       <header>
         <h1>Your plans</h1>
-        <button type="button" className="link" onClick={() => void supabase.auth.signOut()}>
+        <button type="button" className="link" onClick={() => void signOut()}>
           Sign out
         </button>
       </header>

@@ -7,14 +7,15 @@ import {
   type SectionData,
   type SectionKey,
 } from '../../supabase/functions/_shared/schema.ts';
-import { SAVE_STATUS, type ResolveChoice } from '../../worker/protocol.ts';
-import { onAccessToken } from '../auth.ts';
+import { SAVE_STATUS, WORKER_CODES, type ResolveChoice } from '../../worker/protocol.ts';
+import { getAuthState } from '../auth.ts';
 import { ConflictDialog } from '../components/ConflictDialog.tsx';
 import { SaveStatus } from '../components/SaveStatus.tsx';
 import { fieldTooLong } from '../sections/field-limit.ts';
 import { SECTIONS, sectionByKey, type SectionDefinition } from '../sections/sections.ts';
 import { getSectionStore } from '../stores/section-store.ts';
-import { supabase, functionsUrl } from '../supabase-client.ts';
+import { authSynced } from '../session/session-link.ts';
+import { functionsUrl } from '../supabase-client.ts';
 import { watchPlan } from '../sync/realtime.ts';
 import { connectSync, onReloadRequired, type SyncClient } from '../sync/worker-client.ts';
 
@@ -46,23 +47,19 @@ function useSyncClient() {
   const [reload, setReload] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;
-    void supabase.auth.getSession().then(async ({ data }) => {
-      const result = await connectSync(functionsUrl, data.session?.access_token ?? null);
+    const auth = getAuthState();
+    const token = auth.loading ? null : (auth.session?.access_token ?? null);
+    // The session link (session/session-link.ts) keeps the worker told who is signed in; open
+    // only once it has heard the latest.
+    void connectSync(functionsUrl, token).then(async (result) => {
+      await authSynced();
       if (!alive) return;
-      if (result.ok) {
-        setClient(result.value);
-        await result.value.setAuth(data.session?.access_token ?? null);
-      } else setFailure(result.message);
-    });
-    const offToken = onAccessToken((token) => {
-      void connectSync(functionsUrl, token).then((r) => {
-        if (r.ok) void r.value.setAuth(token);
-      });
+      if (result.ok) setClient(result.value);
+      else setFailure(result.message);
     });
     const offReload = onReloadRequired(setReload);
     return () => {
       alive = false;
-      offToken();
       offReload();
     };
   }, []);
@@ -93,6 +90,8 @@ function SectionEditor({
   }
   const [resolving, setResolving] = useState(false);
   const [tooLong, setTooLong] = useState<Record<string, string | null>>({});
+  // The worker found no plan of this user's here: nothing is shown, nothing typed is kept.
+  const [unavailable, setUnavailable] = useState(false);
 
   useEffect(() => {
     if (!client) return;
@@ -100,6 +99,7 @@ function SectionEditor({
     void client.open(planId, sectionKey).then((result) => {
       if (!alive) return;
       if (result.ok) store.view(result.value, 0);
+      else if (result.code === WORKER_CODES.NOT_AVAILABLE) setUnavailable(true);
       else store.fail(result.message);
     });
     return () => {
@@ -132,6 +132,7 @@ function SectionEditor({
     if (!client) return;
     void client.edit(planId, sectionKey, fields, base).then((result) => {
       if (result.ok) store.acknowledged(fields, result.value.seq);
+      else if (result.code === WORKER_CODES.NOT_AVAILABLE) setUnavailable(true);
       else {
         store.acknowledged(fields, Number.MAX_SAFE_INTEGER);
         store.fail(`${result.message} What you typed is still on screen.`);
@@ -148,6 +149,7 @@ function SectionEditor({
   };
 
   const problem = failure ?? state.failure;
+  if (unavailable) return <PlanNotAvailable />;
   return (
     <div className="editor-layout">
       <nav aria-label="Plan sections">
@@ -244,5 +246,21 @@ function SectionEditor({
         )}
       </main>
     </div>
+  );
+}
+
+/** A plan that doesn't exist or is another account's: said plainly, with no editor to type in. */
+function PlanNotAvailable() {
+  return (
+    <main className="not-available">
+      <h1>This plan isn&apos;t available to you</h1>
+      <p>
+        It doesn&apos;t exist, or it belongs to another account. Nothing of it is shown here, and
+        nothing typed here would be kept.
+      </p>
+      <p>
+        <Link to="/plans">All plans</Link>
+      </p>
+    </main>
   );
 }

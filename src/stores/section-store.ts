@@ -134,3 +134,8 @@ export function getSectionStore(planId: string, sectionKey: SectionKey): Section
   }
   return store;
 }
+
+/** Forgets every section this tab mirrors (the signed-in user changed). */
+export function resetSectionStores(): void {
+  stores.clear();
+}

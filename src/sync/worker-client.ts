@@ -55,6 +55,9 @@ function onEvent(event: TabEvent): void {
     case 'refresh-session':
       void refreshSession();
       break;
+    case 'signed-out':
+      for (const listener of signedOutListeners) listener(event.userId);
+      break;
   }
 }
 
@@ -67,6 +70,13 @@ async function refreshSession(): Promise<void> {
   if (error || !token) await current?.call('refreshFailed');
   else await current?.call('setAuth', token);
 }
+
+const signedOutListeners = new Set<(userId: string) => void>();
+/** The worker heard that this user signed out on this profile (in any tab). */
+export const onSignedOut = (listener: (userId: string) => void) => {
+  signedOutListeners.add(listener);
+  return () => signedOutListeners.delete(listener);
+};
 
 const reloadListeners = new Set<(reason: string) => void>();
 export const onReloadRequired = (listener: (reason: string) => void) => {
