@@ -30,6 +30,7 @@ import {
   type FreshnessSignal,
   type PlanFeed,
 } from './freshener.ts';
+import { decideLife, initialLife, LIFE_CHECK_MS, sendingSections, type Life } from './lifecycle.ts';
 import {
   recordId,
   type Api,
@@ -83,7 +84,7 @@ export interface HostOptions {
    * only one worker has a save in flight per user at a time. Without it saves run unguarded.
    */
   writerLock?: <T>(name: string, save: () => Promise<T>) => Promise<T>;
-  /** Test hook `terminate`: the worker goes away as if it crashed (SharedWorker: self.close()). */
+  /** Ends the worker (SharedWorker: self.close()): R22 and the test hook `terminate`. */
   terminate?: () => void;
   /** Group commit: edits arriving while a store write commits share the next write (default on). */
   batchWrites?: boolean;
@@ -163,6 +164,10 @@ export class SyncHost {
   private refreshTimer: TimerHandle | null = null;
   /** Set once a worker of a newer protocol runs (R20): the words the tabs are told. */
   private retiredReason: string | null = null;
+  /** R22: whether this worker may end yet (worker/lifecycle.ts). */
+  private life: Life = initialLife;
+  private lifeTimer: TimerHandle | null = null;
+  private lastConnectAt: number | null = null;
   /** Workers of another protocol this one has heard of (R20). */
   private readonly peers = new Set<string>();
   /** Live workers whose records this one adopts once they are gone (R16, R20). */
@@ -234,6 +239,7 @@ export class SyncHost {
 
   /** A new tab connection: expose the result through Comlink (one per MessagePort). */
   createSession(): WorkerSessionApi {
+    this.lastConnectAt = this.clock.now();
     return new Session(this);
   }
 
@@ -611,17 +617,30 @@ export class SyncHost {
     this.retiredReason = reason;
     void this.dispatch({ type: 'retire' });
     this.send([...this.links.keys()], { type: 'reload', reason });
-    this.endIfRetiredAndAlone();
+    this.endWhenDone();
   }
 
-  /** A retired worker with no tab left ends, so the newer one can adopt its records. */
-  private endIfRetiredAndAlone(): void {
-    if (this.retiredReason === null || this.links.size > 0) return;
-    void this.idle().then(() => {
-      if (this.links.size > 0) return;
-      this.stop();
-      this.terminate?.();
+  /** R22: a worker with no tab left finishes its work and ends (worker/lifecycle.ts decides). */
+  private endWhenDone(): void {
+    if (this.stopped || this.lifeTimer !== null || !this.terminate) return;
+    const { life, action } = decideLife(this.life, {
+      now: this.clock.now(),
+      tabs: this.links.size,
+      lastConnectAt: this.lastConnectAt,
+      retired: this.retiredReason !== null,
+      busy: this.tasks.size > 0,
+      sending: sendingSections(this.state),
     });
+    this.life = life;
+    if (action === 'when-idle') void this.idle().then(() => this.endWhenDone());
+    if (action === 'check-later')
+      this.lifeTimer = this.clock.setTimeout(() => {
+        this.lifeTimer = null;
+        this.endWhenDone();
+      }, LIFE_CHECK_MS);
+    if (action !== 'close') return;
+    this.stop();
+    this.terminate();
   }
 
   /** @internal Logs for sessions. */
@@ -652,7 +671,7 @@ export class SyncHost {
     this.links.delete(tabId);
     void this.dispatch({ type: 'tab-gone', tab: tabId });
     this.freshener?.tabGone(tabId);
-    this.endIfRetiredAndAlone();
+    this.endWhenDone();
   }
 
   /** @internal */
@@ -681,7 +700,7 @@ export class SyncHost {
         WORKER_CODES.BAD_MESSAGE,
         'hello: the second argument must be a listener function',
       );
-    const { tabId, functionsUrl, accessToken, testHooks } = parsed.data;
+    const { tabId, functionsUrl, accessToken, testHooks, testDebounceMs } = parsed.data;
     if (ctx.tabId !== null && ctx.tabId !== tabId)
       return fail(
         WORKER_CODES.BAD_MESSAGE,
@@ -690,6 +709,8 @@ export class SyncHost {
     if (!this.isReady) await this.ready;
     ctx.tabId = tabId;
     ctx.testHooks = testHooks === true;
+    if (ctx.testHooks && testDebounceMs !== undefined)
+      void this.dispatch({ type: 'test-debounce', ms: testDebounceMs });
     this.links.get(tabId)?.close();
     this.links.set(tabId, this.linkFor(listener as Listener));
     if (!this.unwatch.has(tabId))
