@@ -48,11 +48,16 @@ export function createSectionStore(): SectionStore {
   // The newest value the worker sent for such a field, to apply if it turns out newer than ours.
   const held = new Map<string, { value: unknown; seq: number }>();
 
+  // The worker's number for our last acknowledged edit of a field: a patch or view it numbered
+  // lower was sent before that edit and may arrive after its answer (another MessagePort), so it
+  // must not put the older value back on screen.
+  const ownSeq = new Map<string, number>();
+
   const mergeIncoming = (fields: SectionData, seq: number): SectionData => {
     const next: SectionData = {};
     for (const [name, value] of Object.entries(fields)) {
       if (unacked.has(name)) held.set(name, { value, seq });
-      else next[name] = value;
+      else if ((ownSeq.get(name) ?? -1) <= seq) next[name] = value;
     }
     return next;
   };
@@ -75,6 +80,8 @@ export function createSectionStore(): SectionStore {
           continue;
         }
         unacked.delete(name);
+        // A refused edit (no seq) leaves the field to whatever the worker sends next.
+        if (seq < Number.MAX_SAFE_INTEGER) ownSeq.set(name, seq);
         const h = held.get(name);
         held.delete(name);
         // Another tab's edit that the worker applied after ours wins, as it did in the worker; so
@@ -89,9 +96,14 @@ export function createSectionStore(): SectionStore {
       if (Object.keys(next).length > 0) store.setState((s) => ({ data: { ...s.data, ...next } }));
     },
     view(view: SectionView, seq: number) {
+      // Seq 0: an open (or a reopen on a new worker, whose numbers start again): the whole truth.
+      if (seq === 0) ownSeq.clear();
       const next = mergeIncoming(view.data, seq);
       store.setState((s) => {
         const data: SectionData = { ...next };
+        // Fields the view had but that stay as shown: still being typed, or older than ours.
+        for (const name of Object.keys(view.data))
+          if (!(name in next) && name in s.data) data[name] = s.data[name];
         for (const name of unacked.keys()) if (name in s.data) data[name] = s.data[name];
         return {
           loaded: true,
