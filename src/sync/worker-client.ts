@@ -12,7 +12,12 @@ import {
 import { getSectionStore } from '../stores/section-store.ts';
 import { supabase } from '../supabase-client.ts';
 import { Connection } from './connection.ts';
-import { chooseTransport, exposeTestHooks, testHooksWanted } from './transports.ts';
+import {
+  chooseTransport,
+  exposeTestHooks,
+  testHelloFields,
+  testHooksWanted,
+} from './transports.ts';
 
 // Every call answers as data within CALL_TIMEOUT_MS: the Connection times each one out.
 export { CALL_TIMEOUT_MS } from './connection.ts';
@@ -98,7 +103,7 @@ async function connect(
   // Survives the worker: reconnects, says hello again and retries what was under way.
   const connection = new Connection(
     transport.value,
-    { tabId, functionsUrl, ...(testHooksWanted() ? { testHooks: true } : {}) },
+    { tabId, functionsUrl, ...testHelloFields() },
     onEvent,
     accessToken,
   );
