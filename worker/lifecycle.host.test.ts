@@ -8,7 +8,7 @@ import { MemoryLiveness } from './adapters/memory-liveness.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
 import { RETRY_MAX_MS, SAVE_DEBOUNCE_MS } from './engine/index.ts';
 import { SyncHost } from './host.ts';
-import { LIFE_CHECK_MS, LINGER_MS } from './lifecycle.ts';
+import { CONNECT_GRACE_MS, LIFE_CHECK_MS, LINGER_MS } from './lifecycle.ts';
 import { PROTOCOL_VERSION, type TabEvent } from './protocol.ts';
 
 const PLAN = '00000000-0000-4000-8000-000000000001';
@@ -143,7 +143,7 @@ describe('R22: a worker whose tabs are all gone ends itself', () => {
     await advance(SAVE_DEBOUNCE_MS);
     await first.host.idle();
     expect(first.host.engineState.sections[`${PLAN}/${KEY}`]?.blocker?.kind).toBe('unauthorized');
-    await advance(LINGER_MS + LIFE_CHECK_MS);
+    await advance(CONNECT_GRACE_MS); // the tab's connection is recent: its grace, then the end
     expect(first.ended()).toBe(1);
     expect(world.api.get(PLAN, KEY)).toBeUndefined();
     expect([...world.store.outbox.values()].map((r) => r.fields)).toEqual([

@@ -1,6 +1,12 @@
 // R22: when a worker without tabs ends (docs/single-writer.md). The decision alone, as data.
 import { describe, expect, it } from 'vitest';
-import { decideLife, initialLife, LINGER_MS, type LifeFacts } from './lifecycle.ts';
+import {
+  CONNECT_GRACE_MS,
+  decideLife,
+  initialLife,
+  LINGER_MS,
+  type LifeFacts,
+} from './lifecycle.ts';
 
 const alone: LifeFacts = {
   now: 10_000,
@@ -32,12 +38,14 @@ describe('R22: a worker without tabs ends', () => {
     expect(decideLife(first.life, { ...alone, now: alone.now + LINGER_MS }).action).toBe('close');
   });
 
-  it('a connection that has not said hello yet restarts the linger', () => {
+  it('a connection whose hello may still come keeps it for CONNECT_GRACE_MS', () => {
     const life = { aloneSince: alone.now };
     const connected = alone.now + LINGER_MS - 5;
     const facts = { ...alone, lastConnectAt: connected, now: alone.now + LINGER_MS };
     expect(decideLife(life, facts).action).toBe('check-later');
-    expect(decideLife(life, { ...facts, now: connected + LINGER_MS }).action).toBe('close');
+    const now = connected + CONNECT_GRACE_MS;
+    expect(decideLife(life, { ...facts, now: now - 1 }).action).toBe('check-later');
+    expect(decideLife(life, { ...facts, now }).action).toBe('close');
   });
 
   it('finishes store writes and requests first, retired or not', () => {

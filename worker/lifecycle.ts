@@ -3,11 +3,14 @@
 import { statusOf, type EngineState } from './engine/index.ts';
 import { SAVE_STATUS } from './protocol.ts';
 
-/**
- * How long a worker whose last tab left waits before it ends: a reload's new tab (or a tab that
- * just connected and has not said hello yet) still finds it.
- */
+/** How long a worker whose last tab left waits before it ends: a reload's new tab still finds it. */
 export const LINGER_MS = 2_000;
+
+/**
+ * How long after a connection arrives its hello may still come (a loaded machine; the tab gives up
+ * and reconnects after 5 s, src/sync/connection.ts): a hello must not reach a worker that ended.
+ */
+export const CONNECT_GRACE_MS = 10_000;
 
 /** How often a worker without tabs looks again while it lingers or finishes its work. */
 export const LIFE_CHECK_MS = 250;
@@ -47,8 +50,9 @@ export function decideLife(life: Life, facts: LifeFacts): { life: Life; action: 
   if (facts.retired) return { life: { aloneSince }, action: 'close' };
   // R15: edits it can still send keep it running without a tab (offline: until it is back).
   if (facts.sending > 0) return later;
-  const lastSign = Math.max(aloneSince, facts.lastConnectAt ?? aloneSince);
-  if (facts.now - lastSign < LINGER_MS) return later;
+  if (facts.now - aloneSince < LINGER_MS) return later;
+  if (facts.lastConnectAt !== null && facts.now - facts.lastConnectAt < CONNECT_GRACE_MS)
+    return later;
   // Saved, or waiting for the author (a conflict, an expired session): the records stay in the
   // store and the next worker adopts them (R16).
   return { life: { aloneSince }, action: 'close' };
