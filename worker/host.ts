@@ -751,7 +751,7 @@ export class SyncHost {
     const s = await this.whenOpened(id);
     if (!s || !s.tabs.includes(tab))
       return fail(WORKER_CODES.NOT_OPEN, 'The section was closed before it finished loading.');
-    return ok(viewOf(s));
+    return ok({ ...viewOf(s), seq: this.state.editSeq });
   }
 
   /** @internal */

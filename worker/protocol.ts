@@ -96,6 +96,8 @@ export interface SectionView {
   /** Words for the status when it needs more than the status name (errors, conflicts). */
   message: string | null;
   conflict: ConflictView | null;
+  /** open()'s answer only: the last edit seq it includes (views carry theirs beside them). */
+  seq?: number;
 }
 
 export type TabEvent =

@@ -53,10 +53,13 @@ describe('section store', () => {
     expect(store.getState().data).toEqual({ a: 'mine', b: 'theirs' });
     store.patch({ a: 'newer' }, 6);
     expect(store.getState().data.a).toBe('newer');
+    // An open's answer numbered before a patch that came first keeps the patch's value.
+    store.view(view({ a: 'open answer', b: 'theirs' }), 5);
+    expect(store.getState().data.a).toBe('newer');
     // A reopen on a new worker (its numbers start again) is the whole truth.
     store.typed({ b: 'x' });
     store.acknowledged({ b: 'x' }, 9);
-    store.view(view({ a: 'after a restart', b: 'merged' }), 0);
+    store.reopened(view({ a: 'after a restart', b: 'merged' }));
     expect(store.getState().data).toEqual({ a: 'after a restart', b: 'merged' });
     store.patch({ b: 'typed on the new worker' }, 1);
     expect(store.getState().data.b).toBe('typed on the new worker');

@@ -145,7 +145,7 @@ async function connect(
     await Promise.all(
       [...opened.values()].map(async ({ planId, sectionKey }) => {
         const result = await session.open(planId, sectionKey);
-        if (result.ok) getSectionStore(planId, sectionKey).view(result.value, 0);
+        if (result.ok) getSectionStore(planId, sectionKey).reopened(result.value);
       }),
     );
   });
