@@ -18,6 +18,7 @@ import {
   serverSection,
   test,
 } from './fixtures.ts';
+import { watchWorkerEnd } from './worker-gone.ts';
 
 const CONCERNS = 'What worries you most?';
 const SUCCESS = 'What does success look like for you?';
@@ -160,6 +161,40 @@ test('R21: after a deploy, the old tab’s unsent edit never overwrites what the
   expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
     motivation: 'saved before the deploy',
     concerns: 'newer text, typed in the new tab',
+  });
+  await context.close();
+  await proxy.close();
+});
+
+test('R22, R20: the old build’s worker ends once its last tab closes; the newer one saves what it held', async ({
+  browser,
+}, testInfo) => {
+  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+    browser,
+    'saved before the deploy',
+    'held by the old worker, acknowledged',
+  );
+  const oldWorker = await hooks.workerId(oldTab);
+  proxy.serveStatic(newBuild);
+  const newTab = await openSection(context, planId);
+  await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
+
+  // The author closes the old tab instead of reloading it: the retired worker is alone.
+  const ended = await watchWorkerEnd(newTab, oldWorker!);
+  await oldTab.close();
+  const ms = await ended();
+  testInfo.annotations.push({
+    type: 'old worker ended after last tab (ms)',
+    description: `${Math.round(ms)}`,
+  });
+  console.log(`R22: the retired worker ended ${Math.round(ms)} ms after its last tab closed`);
+
+  // Its acknowledged edit was handed over: the newer worker adopts and saves it.
+  await expect(newTab.getByLabel(CONCERNS)).toHaveValue('held by the old worker, acknowledged');
+  await expectSaved(newTab);
+  expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
+    motivation: 'saved before the deploy',
+    concerns: 'held by the old worker, acknowledged',
   });
   await context.close();
   await proxy.close();

@@ -77,7 +77,7 @@ export const PLANTS = [
 const FUZZ_ENV = { FUZZ_COUNT: '400' };
 
 /** The files a checkout would have, with uncommitted changes: tracked and untracked, not ignored. */
-function copyTree() {
+export function copyTree() {
   const dir = mkdtempSync(join(tmpdir(), 'mpfs-planted-'));
   const listed = spawnSync(
     'git',
@@ -102,7 +102,7 @@ function copyTree() {
   return dir;
 }
 
-function runTests(dir, tests) {
+export function runTests(dir, tests, env = FUZZ_ENV, timeoutMs = undefined) {
   const [bin, args] =
     tests.runner === 'vitest'
       ? ['node_modules/vitest/vitest.mjs', ['run', '--bail=1', ...tests.files]]
@@ -111,11 +111,18 @@ function runTests(dir, tests) {
   const result = spawnSync(process.execPath, [join(dir, bin), ...args], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, ...FUZZ_ENV, CI: '1', NO_COLOR: '1' },
+    env: { ...process.env, ...env, CI: '1', NO_COLOR: '1' },
     maxBuffer: 64 * 1024 * 1024,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
   });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  return { ok: result.status === 0, seconds: (Date.now() - started) / 1000, output };
+  return {
+    ok: result.status === 0,
+    timedOut: result.error?.code === 'ETIMEDOUT',
+    seconds: (Date.now() - started) / 1000,
+    output,
+  };
 }
 
 const describeTests = (tests) => `${tests.runner} ${tests.files.join(' ')}`;
@@ -206,4 +213,5 @@ function main() {
   } else if (results.length) console.log(`planted: all ${results.length} plants caught`);
 }
 
-main();
+// scripts/mutants.mjs imports the copy and the runner; only a direct run plants.
+if (process.argv[1] === fileURLToPath(import.meta.url)) main();

@@ -120,6 +120,7 @@ describe('host: opening', () => {
         status: 'saved',
         message: null,
         conflict: null,
+        seq: 0, // no edit yet: the last edit seq the answer includes
       },
     });
   });

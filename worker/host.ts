@@ -33,6 +33,7 @@ import {
   type FreshnessSignal,
   type PlanFeed,
 } from './freshener.ts';
+import { decideLife, initialLife, LIFE_CHECK_MS, sendingSections, type Life } from './lifecycle.ts';
 import {
   recordId,
   type Api,
@@ -88,7 +89,7 @@ export interface HostOptions {
    * only one worker has a save in flight per user at a time. Without it saves run unguarded.
    */
   writerLock?: <T>(name: string, save: () => Promise<T>) => Promise<T>;
-  /** Test hook `terminate`: the worker goes away as if it crashed (SharedWorker: self.close()). */
+  /** Ends the worker (SharedWorker: self.close()): R22 and the test hook `terminate`. */
   terminate?: () => void;
   /** Group commit: edits arriving while a store write commits share the next write (default on). */
   batchWrites?: boolean;
@@ -197,6 +198,12 @@ export class SyncHost {
   private readonly refreshTimers = new Map<string, TimerHandle>();
   /** Set once a worker of a newer protocol runs (R20): the words the tabs are told. */
   private retiredReason: string | null = null;
+  /** Test builds only (hello with testHooks): the save window every user's engine starts with. */
+  private testDebounceMs: number | undefined;
+  /** R22: whether this worker may end yet (worker/lifecycle.ts). */
+  private life: Life = initialLife;
+  private lifeTimer: TimerHandle | null = null;
+  private lastConnectAt: number | null = null;
   /** Workers of another protocol this one has heard of (R20). */
   private readonly peers = new Set<string>();
   /** Live workers whose records this one adopts once they are gone (R16, R20). */
@@ -288,6 +295,7 @@ export class SyncHost {
     const fresh: EngineState = {
       ...initialState(this.counters.rng, this.idPrefix),
       ...(this.retiredReason !== null ? { retired: true } : {}),
+      ...(this.testDebounceMs !== undefined ? { debounceMs: this.testDebounceMs } : {}),
     };
     this.engines.set(user, fresh);
     return fresh;
@@ -295,6 +303,7 @@ export class SyncHost {
 
   /** A new tab connection: expose the result through Comlink (one per MessagePort). */
   createSession(): WorkerSessionApi {
+    this.lastConnectAt = this.clock.now();
     return new Session(this);
   }
 
@@ -758,17 +767,30 @@ export class SyncHost {
     this.retiredReason = reason;
     void this.dispatchAll({ type: 'retire' });
     this.send([...this.links.keys()], { type: 'reload', reason });
-    this.endIfRetiredAndAlone();
+    this.endWhenDone();
   }
 
-  /** A retired worker with no tab left ends, so the newer one can adopt its records. */
-  private endIfRetiredAndAlone(): void {
-    if (this.retiredReason === null || this.links.size > 0) return;
-    void this.idle().then(() => {
-      if (this.links.size > 0) return;
-      this.stop();
-      this.terminate?.();
+  /** R22: a worker with no tab left finishes its work and ends (worker/lifecycle.ts decides). */
+  private endWhenDone(): void {
+    if (this.stopped || this.lifeTimer !== null || !this.terminate) return;
+    const { life, action } = decideLife(this.life, {
+      now: this.clock.now(),
+      tabs: this.links.size,
+      lastConnectAt: this.lastConnectAt,
+      retired: this.retiredReason !== null,
+      busy: this.tasks.size > 0,
+      sending: [...this.engines.values()].reduce((n, e) => n + sendingSections(e), 0),
     });
+    this.life = life;
+    if (action === 'when-idle') void this.idle().then(() => this.endWhenDone());
+    if (action === 'check-later')
+      this.lifeTimer = this.clock.setTimeout(() => {
+        this.lifeTimer = null;
+        this.endWhenDone();
+      }, LIFE_CHECK_MS);
+    if (action !== 'close') return;
+    this.stop();
+    this.terminate();
   }
 
   /** @internal Logs for sessions. */
@@ -847,7 +869,7 @@ export class SyncHost {
     this.sessions.delete(tabId);
     void this.dispatchAll({ type: 'tab-gone', tab: tabId });
     this.freshener?.tabGone(tabId);
-    this.endIfRetiredAndAlone();
+    this.endWhenDone();
   }
 
   /** @internal */
@@ -876,7 +898,7 @@ export class SyncHost {
         WORKER_CODES.BAD_MESSAGE,
         'hello: the second argument must be a listener function',
       );
-    const { tabId, functionsUrl, accessToken, testHooks } = parsed.data;
+    const { tabId, functionsUrl, accessToken, testHooks, testDebounceMs } = parsed.data;
     if (ctx.tabId !== null && ctx.tabId !== tabId)
       return fail(
         WORKER_CODES.BAD_MESSAGE,
@@ -887,6 +909,10 @@ export class SyncHost {
     ctx.testHooks = testHooks === true;
     this.sessions.set(tabId, ctx);
     this.functionsUrl = functionsUrl;
+    if (ctx.testHooks && testDebounceMs !== undefined) {
+      this.testDebounceMs = testDebounceMs;
+      void this.dispatchAll({ type: 'test-debounce', ms: testDebounceMs });
+    }
     this.links.get(tabId)?.close();
     this.links.set(tabId, this.linkFor(listener as Listener));
     if (!this.unwatch.has(tabId))
@@ -935,7 +961,7 @@ export class SyncHost {
       return fail(WORKER_CODES.NOT_AVAILABLE, MESSAGES.notAvailable);
     if (!s || !s.tabs.includes(tab))
       return fail(WORKER_CODES.NOT_OPEN, 'The section was closed before it finished loading.');
-    return ok(viewOf(s));
+    return ok({ ...viewOf(s), seq: this.counters.editSeq });
   }
 
   /** @internal */

@@ -100,6 +100,8 @@ export interface SectionView {
   /** Words for the status when it needs more than the status name (errors, conflicts). */
   message: string | null;
   conflict: ConflictView | null;
+  /** open()'s answer only: the last edit seq it includes (views carry theirs beside them). */
+  seq?: number;
 }
 
 export type TabEvent =
@@ -130,6 +132,8 @@ export interface Hello {
   accessToken: string | null;
   /** Test builds only: allow `testHook()` calls on this session (see docs/durability.md). */
   testHooks?: boolean;
+  /** Tests only, honoured with `testHooks`: the worker's R4 save window in ms (docs/testing.md). */
+  testDebounceMs?: number;
 }
 
 /** What `testHook()` can do: measure, or make the worker go away as a crash would. */
@@ -162,6 +166,7 @@ export const HelloSchema = z.object({
   functionsUrl: z.string().url(),
   accessToken: z.string().nullable(),
   testHooks: z.boolean().optional(),
+  testDebounceMs: z.number().int().min(1).max(600_000).optional(),
 });
 export const OpenArgsSchema = z.object({ planId: z.uuid(), sectionKey: SectionKeySchema });
 export const EditArgsSchema = OpenArgsSchema.extend({

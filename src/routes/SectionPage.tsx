@@ -98,7 +98,8 @@ function SectionEditor({
     let alive = true;
     void client.open(planId, sectionKey).then((result) => {
       if (!alive) return;
-      if (result.ok) store.view(result.value, 0);
+      // Its seq: a view or patch pushed meanwhile (another port) may be newer, or older.
+      if (result.ok) store.view(result.value, result.value.seq ?? 0);
       else if (result.code === WORKER_CODES.NOT_AVAILABLE) setUnavailable(true);
       else store.fail(result.message);
     });

@@ -42,6 +42,29 @@ describe('section store', () => {
     expect(store.getState().data.a).toBe('newer');
   });
 
+  it('a patch or view numbered before our acknowledged edit arrives late: ours stays shown', () => {
+    const store = createSectionStore();
+    store.view(view({ a: '', b: '' }), 0);
+    store.typed({ a: 'mine' });
+    store.acknowledged({ a: 'mine' }, 5);
+    // Sent before the worker had our edit (seq 4), delivered after its answer.
+    store.view(view({ a: 'older', b: 'theirs' }, 'pending'), 4);
+    store.patch({ a: 'older still' }, 3);
+    expect(store.getState().data).toEqual({ a: 'mine', b: 'theirs' });
+    store.patch({ a: 'newer' }, 6);
+    expect(store.getState().data.a).toBe('newer');
+    // An open's answer numbered before a patch that came first keeps the patch's value.
+    store.view(view({ a: 'open answer', b: 'theirs' }), 5);
+    expect(store.getState().data.a).toBe('newer');
+    // A reopen on a new worker (its numbers start again) is the whole truth.
+    store.typed({ b: 'x' });
+    store.acknowledged({ b: 'x' }, 9);
+    store.reopened(view({ a: 'after a restart', b: 'merged' }));
+    expect(store.getState().data).toEqual({ a: 'after a restart', b: 'merged' });
+    store.patch({ b: 'typed on the new worker' }, 1);
+    expect(store.getState().data.b).toBe('typed on the new worker');
+  });
+
   it('a view keeps fields still being typed but takes its status', () => {
     const store = createSectionStore();
     store.view(view({ a: '', b: '' }), 0);

@@ -27,6 +27,8 @@ export interface SectionStore extends StoreApi<SectionState> {
   acknowledged(fields: SectionData, seq: number): void;
   patch(fields: SectionData, seq: number): void;
   view(view: SectionView, seq: number): void;
+  /** The section opened again on a new worker after the old one died. */
+  reopened(view: SectionView): void;
   fail(message: string): void;
 }
 
@@ -48,11 +50,20 @@ export function createSectionStore(): SectionStore {
   // The newest value the worker sent for such a field, to apply if it turns out newer than ours.
   const held = new Map<string, { value: unknown; seq: number }>();
 
+  // The worker's number for the value each field shows (our acknowledged edit, a patch, a view):
+  // answers, patches and views travel on different MessagePorts, so one numbered lower may
+  // arrive later, and it must not put an older value back on screen.
+  const fieldSeq = new Map<string, number>();
+  const newer = (name: string, seq: number) => (fieldSeq.get(name) ?? -1) <= seq;
+
   const mergeIncoming = (fields: SectionData, seq: number): SectionData => {
     const next: SectionData = {};
     for (const [name, value] of Object.entries(fields)) {
       if (unacked.has(name)) held.set(name, { value, seq });
-      else next[name] = value;
+      else if (newer(name, seq)) {
+        next[name] = value;
+        fieldSeq.set(name, seq);
+      }
     }
     return next;
   };
@@ -75,14 +86,24 @@ export function createSectionStore(): SectionStore {
           continue;
         }
         unacked.delete(name);
+        // A refused edit (no seq) leaves the field to whatever the worker sends next.
+        if (seq < Number.MAX_SAFE_INTEGER) fieldSeq.set(name, seq);
         const h = held.get(name);
         held.delete(name);
         // Another tab's edit that the worker applied after ours wins, as it did in the worker; so
         // does what the worker made of ours (R21: a view of the same seq, merged or in conflict).
-        if (h && h.seq >= seq) resolved[name] = h.value;
+        if (h && h.seq >= seq) {
+          resolved[name] = h.value;
+          fieldSeq.set(name, h.seq);
+        }
       }
       if (Object.keys(resolved).length > 0)
         store.setState((s) => ({ data: { ...s.data, ...resolved } }));
+    },
+    reopened(view: SectionView) {
+      // A new worker (its numbers start again): what it opened is the whole truth.
+      fieldSeq.clear();
+      this.view(view, 0);
     },
     patch(fields: SectionData, seq: number) {
       const next = mergeIncoming(fields, seq);
@@ -92,7 +113,10 @@ export function createSectionStore(): SectionStore {
       const next = mergeIncoming(view.data, seq);
       store.setState((s) => {
         const data: SectionData = { ...next };
-        for (const name of unacked.keys()) if (name in s.data) data[name] = s.data[name];
+        // Fields that stay as shown: still being typed, or newer than this view.
+        for (const name of Object.keys(s.data))
+          if (!(name in next) && (unacked.has(name) || !newer(name, seq)))
+            data[name] = s.data[name];
         return {
           loaded: true,
           data,

@@ -39,6 +39,18 @@ export function testHooksWanted(): boolean {
   }
 }
 
+/**
+ * With the test hooks on, localStorage `mpfs-test-debounce-ms` sets the worker's save window
+ * (R4) in hello; the worker honours it only from a hello with test hooks (docs/testing.md).
+ */
+export function testHelloFields(): { testHooks?: true; testDebounceMs?: number } {
+  if (!testHooksWanted()) return {};
+  const ms = Number(window.localStorage.getItem('mpfs-test-debounce-ms') ?? '');
+  return Number.isInteger(ms) && ms > 0
+    ? { testHooks: true, testDebounceMs: ms }
+    : { testHooks: true };
+}
+
 export interface TestHooks {
   /** edit() until its IndexedDB write committed, in ms, and transactions, from the worker. */
   durability(): Promise<{ durableMs: number[]; writes: number }>;

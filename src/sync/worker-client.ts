@@ -12,7 +12,12 @@ import {
 import { getSectionStore } from '../stores/section-store.ts';
 import { supabase } from '../supabase-client.ts';
 import { Connection } from './connection.ts';
-import { chooseTransport, exposeTestHooks, testHooksWanted } from './transports.ts';
+import {
+  chooseTransport,
+  exposeTestHooks,
+  testHelloFields,
+  testHooksWanted,
+} from './transports.ts';
 
 // Every call answers as data within CALL_TIMEOUT_MS: the Connection times each one out.
 export { CALL_TIMEOUT_MS } from './connection.ts';
@@ -108,7 +113,7 @@ async function connect(
   // Survives the worker: reconnects, says hello again and retries what was under way.
   const connection = new Connection(
     transport.value,
-    { tabId, functionsUrl, ...(testHooksWanted() ? { testHooks: true } : {}) },
+    { tabId, functionsUrl, ...testHelloFields() },
     onEvent,
     accessToken,
   );
@@ -150,7 +155,7 @@ async function connect(
     await Promise.all(
       [...opened.values()].map(async ({ planId, sectionKey }) => {
         const result = await session.open(planId, sectionKey);
-        if (result.ok) getSectionStore(planId, sectionKey).view(result.value, 0);
+        if (result.ok) getSectionStore(planId, sectionKey).reopened(result.value);
       }),
     );
   });

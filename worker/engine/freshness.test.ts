@@ -52,6 +52,12 @@ describe('freshness', () => {
     expect(run(state, visible('B')).effects).toContainEqual({ type: 'arm-poll', ms: POLL_MS });
   });
 
+  it('F2: a tab that opens hidden, or is visible again, fetches nothing', () => {
+    expect(fetches(run(initialFreshness(), visible('A', [P1], false)).effects)).toEqual([]);
+    const { state } = run(initialFreshness(), visible('A'));
+    expect(fetches(run(state, visible('A')).effects)).toEqual([]);
+  });
+
   it('F3: no open plan, no poll', () => {
     const { effects } = run(initialFreshness(), visible('A', []));
     expect(effects).toEqual([]);

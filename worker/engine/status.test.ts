@@ -1,5 +1,5 @@
 // R13 (docs/single-writer.md): a section's status is derived from its state in one order —
-// conflict; error (401 or refused); saving (a request in flight); saved-locally (retry armed, or a
+// conflict; error (retired with unsaved edits and nothing in flight, R20; 401 or refused); saving (a request in flight); saved-locally (retry armed, or a
 // session refresh under way); pending; saved. Every combination of those conditions is checked
 // against that order, written here from the rule, not from the code.
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,9 @@ const BLOCKERS: (Blocker | null)[] = [
 function expected(s: SectionState): { status: string; message: string | null } {
   const b = s.blocker;
   if (s.conflict) return { status: 'conflict', message: MESSAGES.conflict };
+  // R20: a retired worker sends nothing more: only a reload gets unsaved edits saved.
+  if (s.retired && s.pending.length > 0 && !s.inFlight)
+    return { status: 'error', message: MESSAGES.retired };
   if (b?.kind === 'unauthorized' && !b.refreshing)
     return { status: 'error', message: MESSAGES.sessionExpired };
   if (b?.kind === 'rejected') return { status: 'error', message: b.message };
@@ -64,25 +67,27 @@ for (const conflict of [null, { serverVersion: 4, serverData: { motivation: 'the
     for (const inFlight of [false, true])
       for (const pending of [[], ['motivation']])
         for (const phase of ['ready', 'loading'] as const)
-          cases.push({
-            name: `${conflict ? 'conflict, ' : ''}${blocker ? `${blocker.kind}${'refreshing' in blocker ? ' (refreshing)' : ''}, ` : ''}${inFlight ? 'in flight, ' : ''}${pending.length ? 'pending, ' : ''}${phase}`,
-            state: {
-              ...base,
-              phase,
-              conflict,
-              blocker,
-              pending,
-              local: pending.length ? { motivation: 'typed here' } : base.local,
-              inFlight: inFlight
-                ? {
-                    mutationId: 'm-1',
-                    version: 3,
-                    data: { motivation: 'typed here' },
-                    fields: ['motivation'],
-                  }
-                : null,
-            },
-          });
+          for (const retired of [false, true])
+            cases.push({
+              name: `${retired ? 'retired, ' : ''}${conflict ? 'conflict, ' : ''}${blocker ? `${blocker.kind}${'refreshing' in blocker ? ' (refreshing)' : ''}, ` : ''}${inFlight ? 'in flight, ' : ''}${pending.length ? 'pending, ' : ''}${phase}`,
+              state: {
+                ...base,
+                ...(retired ? { retired: true } : {}),
+                phase,
+                conflict,
+                blocker,
+                pending,
+                local: pending.length ? { motivation: 'typed here' } : base.local,
+                inFlight: inFlight
+                  ? {
+                      mutationId: 'm-1',
+                      version: 3,
+                      data: { motivation: 'typed here' },
+                      fields: ['motivation'],
+                    }
+                  : null,
+              },
+            });
 
 describe('R13: status derivation order', () => {
   it('starts from a saved section', () => {
@@ -109,6 +114,14 @@ describe('R13: status derivation order', () => {
     const conflict = { serverVersion: 4, serverData: {} };
     const rank = (patch: Partial<SectionState>) => statusOf({ ...base, ...patch }).status;
     expect(rank({ conflict, blocker: { kind: 'unauthorized' }, inFlight })).toBe('conflict');
+    expect(rank({ conflict, retired: true, pending: ['x'] })).toBe('conflict');
+    const retiredWith = { retired: true, blocker: { kind: 'offline' as const }, pending: ['x'] };
+    expect(statusOf({ ...base, ...retiredWith })).toEqual({
+      status: 'error',
+      message: MESSAGES.retired,
+    });
+    // R20: what is in flight may still be answered; the status says so until then.
+    expect(rank({ ...retiredWith, inFlight })).toBe('saving');
     expect(rank({ blocker: { kind: 'rejected', message: 'no' }, inFlight })).toBe('error');
     expect(rank({ blocker: { kind: 'offline' }, inFlight, pending: ['x'] })).toBe('saving');
     expect(rank({ blocker: { kind: 'offline' }, pending: ['x'] })).toBe('saved-locally');
@@ -117,5 +130,35 @@ describe('R13: status derivation order', () => {
     );
     expect(rank({ pending: ['x'] })).toBe('pending');
     expect(rank({})).toBe('saved');
+  });
+});
+
+describe('R20: what a tab shows once its worker retired', () => {
+  const retire = (s: SectionState) => {
+    const state = { ...initialState(1), sections: { [ID]: s } };
+    return run(state, { type: 'retire' });
+  };
+
+  it('a section with unsaved edits: error with the reload message, sent to its tabs', () => {
+    const typed = { ...base, pending: ['motivation'], local: { motivation: 'typed here' } };
+    const { state, effects } = retire(typed);
+    expect(statusOf(sectionOf(state))).toEqual({ status: 'error', message: MESSAGES.retired });
+    expect(effects).toContainEqual(
+      expect.objectContaining({
+        type: 'view',
+        tabs: ['tab-a'],
+        view: expect.objectContaining({
+          status: 'error',
+          message: MESSAGES.retired,
+          data: { motivation: 'typed here' },
+        }),
+      }),
+    );
+  });
+
+  it('a saved section stays saved: nothing waits for the reload', () => {
+    const { state, effects } = retire(base);
+    expect(statusOf(sectionOf(state))).toEqual({ status: 'saved', message: null });
+    expect(effects.filter((e) => e.type === 'view')).toEqual([]);
   });
 });

@@ -177,6 +177,7 @@ class Step {
   sessionRefresh: NonNullable<EngineState['sessionRefresh']>;
   readonly idPrefix: string;
   retired: boolean;
+  debounceMs: number | undefined;
   /** Sections changed by this step, with their state before it (undefined: new). */
   private readonly before = new Map<SectionId, SectionState | undefined>();
   /** Sections whose data changed by more than a plain edit during an edit step (R21). */
@@ -190,6 +191,7 @@ class Step {
     this.sessionRefresh = state.sessionRefresh ?? 'unused';
     this.idPrefix = state.idPrefix ?? 'm';
     this.retired = state.retired ?? false;
+    this.debounceMs = state.debounceMs;
   }
 
   get(id: SectionId): SectionState | undefined {
@@ -258,6 +260,7 @@ class Step {
         sessionRefresh: this.sessionRefresh,
         idPrefix: this.idPrefix,
         ...(this.retired ? { retired: true } : {}),
+        ...(this.debounceMs !== undefined ? { debounceMs: this.debounceMs } : {}),
       },
       effects: this.effects,
     };
@@ -279,7 +282,7 @@ function clearTimer(st: Step, s: SectionState): SectionState {
 /** R4: the first edit of a quiet section opens the save window; later edits don't move it. */
 function armDebounce(st: Step, s: SectionState): SectionState {
   if (!canStartSave(s) || s.blocker !== null || s.timer !== null || st.retired) return s;
-  return armTimer(st, s, 'debounce', SAVE_DEBOUNCE_MS);
+  return armTimer(st, s, 'debounce', st.debounceMs ?? SAVE_DEBOUNCE_MS);
 }
 
 /** R5, R6: send the whole local data with the version last seen; one flight per section. */
@@ -693,6 +696,11 @@ export function step(state: EngineState, input: Input): StepResult {
       stopRefreshing(st);
       break;
     }
+
+    case 'test-debounce':
+      // Tests only: the host passes it on for a hello with test hooks (docs/testing.md).
+      st.debounceMs = input.ms;
+      break;
 
     case 'retire': {
       // R20: no save leaves this worker any more; the one in flight may still answer.

@@ -129,6 +129,8 @@ export interface EngineState {
   idPrefix?: string;
   /** R20: a worker of a newer protocol runs: this one keeps edits on the device, saves nothing. */
   retired?: boolean;
+  /** R4: the save window in ms when a test set one (docs/testing.md); else SAVE_DEBOUNCE_MS. */
+  debounceMs?: number;
 }
 
 /** What the durable outbox keeps of a section with unsaved edits. */
@@ -193,7 +195,9 @@ export type Input =
   /** The session refresh a 401 asked for failed or nobody answered in time (R11). */
   | { type: 'auth-refresh-failed' }
   /** R20: a worker of a newer protocol version runs: stop saving, for good. */
-  | { type: 'retire' };
+  | { type: 'retire' }
+  /** Tests only (a hello with test hooks, docs/testing.md): the R4 save window from now on. */
+  | { type: 'test-debounce'; ms: number };
 
 export interface SaveRequest {
   planId: string;
