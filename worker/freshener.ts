@@ -29,8 +29,13 @@ export interface PlanFeed {
 export interface FreshenerOptions {
   feed: PlanFeed;
   clock: Clock;
-  credentials(): Credentials | null;
-  /** Plans with a section open in a tab. */
+  /**
+   * U1: plans are keys the host makes (user and plan id): the credentials of the user whose copy
+   * it is, and the plan id to fetch.
+   */
+  credentials(plan: string): Credentials | null;
+  planIdOf(plan: string): string;
+  /** Plans with a section open in a tab (keys as above). */
   openPlans(): string[];
   /**
    * A fetched plan's sections: the host turns newer ones into engine `remote` inputs. False: one
@@ -103,12 +108,12 @@ export class Freshener {
   }
 
   private async fetch(planId: string, fetchId: number, etag: string | null): Promise<void> {
-    const auth = this.options.credentials();
+    const auth = this.options.credentials(planId);
     let result: FetchResult;
     if (!auth?.accessToken) result = { kind: 'failed' };
     else {
       const outcome = await this.options.feed
-        .listSections(auth, planId, etag)
+        .listSections(auth, this.options.planIdOf(planId), etag)
         .catch((error: unknown): FeedOutcome => ({ kind: 'failed', message: String(error) }));
       if (outcome.kind === 'changed') {
         // F4: the ETag is kept only once every open section of the answer reached the engine.

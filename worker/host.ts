@@ -1,6 +1,7 @@
-// The worker's shell: owns the engine state, one session per connected tab, the timers and the
-// credentials; feeds inputs to the pure engine and carries out its effects in order. The only
-// code in worker/ that touches the store, the network, timers, locks and tabs (through ports).
+// The worker's shell: owns one engine state per user (U1), one session per connected tab, the
+// timers and each user's credentials; feeds inputs to the pure engine and carries out its effects
+// in order. The only code in worker/ that touches the store, the network, timers, locks and tabs
+// (through ports).
 import { z } from 'zod';
 import {
   findSectionDataProblem,
@@ -8,6 +9,7 @@ import {
   type SectionKey,
 } from '../supabase/functions/_shared/schema.ts';
 import {
+  MESSAGES,
   initialState,
   sectionId,
   statusOf,
@@ -23,6 +25,7 @@ import {
   type TimerName,
 } from './engine/index.ts';
 import { realClock } from './adapters/clock.ts';
+import { userOf } from './user.ts';
 import { functionTabLink, type Listener } from './adapters/tab-link.ts';
 import {
   Freshener,
@@ -37,7 +40,9 @@ import {
   type Credentials,
   type Liveness,
   type LoadOutcome,
+  type OutboxRecord,
   type SaveOutcome,
+  type SnapshotRecord,
   type Store,
   type StoreOp,
   type TabLink,
@@ -101,7 +106,19 @@ const noLiveness: Liveness = {
 interface SessionContext {
   tabId: string | null;
   testHooks?: boolean;
+  /** U1: the user of the token this session gave last (hello or setAuth); null: signed out. */
+  user: string | null;
 }
+
+export { userOf };
+
+/** U1: timers, waiters and denials are per user and section. */
+const userKey = (user: string, id: string) => `${user}|${id}`;
+/** The part after the last `|` of a userKey (plan and section ids never hold one). */
+const splitKey = (key: string) => {
+  const at = key.lastIndexOf('|');
+  return { user: key.slice(0, at), id: key.slice(at + 1) };
+};
 
 const ok = <T>(value: T): WorkerResult<T> => ({ ok: true, value });
 const fail = (
@@ -143,14 +160,31 @@ export class SyncHost {
   /** Resolves once the store has been read back and restored sections handed to the engine. */
   readonly ready: Promise<void>;
 
-  private state: EngineState;
+  /** U1: one engine state per user; the counters below are shared, worker-wide. */
+  private readonly engines = new Map<string, EngineState>();
+  /** R1, R17, R18: edit seq, id counter and jitter seed, shared by every user's engine. */
+  private counters: { editSeq: number; idSeq: number; rng: number };
+  private readonly idPrefix: string;
   private isReady = false;
   private stopped = false;
-  private credentials: Credentials | null = null;
+  /** Base URL of the functions (the last hello's). */
+  private functionsUrl: string | null = null;
+  /** U2: each user's current token, in memory only; dropped the moment that user signs out. */
+  private readonly tokens = new Map<string, string>();
+  /** Connected tabs' sessions by tab id (U1: who each one is signed in as). */
+  private readonly sessions = new Map<string, SessionContext>();
+  /** U3: sections whose last load said the plan isn't this user's (userKey). */
+  private readonly denied = new Set<string>();
+  /** U6: the previous build's unsaved edits (no user): sealed until a user proves the plan. */
+  private readonly legacy = new Map<string, { outbox: OutboxRecord; snapshot?: SnapshotRecord }>();
+  /** U6: plans a user's read proved theirs (plan id → user). */
+  private readonly proven = new Map<string, string>();
+  /** U6: legacy records already given to a user (their deletion may not have committed yet). */
+  private readonly legacyTaken = new Set<string>();
   private readonly links = new Map<string, TabLink>();
   private readonly unwatch = new Map<string, () => void>();
-  private readonly timers = new Map<SectionId, { name: TimerName; handle: TimerHandle }>();
-  private readonly waiters = new Map<SectionId, Array<(s: SectionState | undefined) => void>>();
+  private readonly timers = new Map<string, { name: TimerName; handle: TimerHandle }>();
+  private readonly waiters = new Map<string, Array<(s: SectionState | undefined) => void>>();
   /** Store writes run one after another, in effect order. Never rejects. */
   private writes: Promise<void> = Promise.resolve();
   /** The write still collecting ops (group commit): it starts when the previous one is done. */
@@ -159,8 +193,8 @@ export class SyncHost {
   private readonly durableMs: number[] = [];
   /** Store transactions started (test hook `durability-stats`: keystrokes per transaction). */
   private storeWrites = 0;
-  /** A refresh-session request waiting for a new token (R11). */
-  private refreshTimer: TimerHandle | null = null;
+  /** Per user: a refresh-session request waiting for a new token (R11). */
+  private readonly refreshTimers = new Map<string, TimerHandle>();
   /** Set once a worker of a newer protocol runs (R20): the words the tabs are told. */
   private retiredReason: string | null = null;
   /** Workers of another protocol this one has heard of (R20). */
@@ -192,38 +226,45 @@ export class SyncHost {
     this.writerLock = options.writerLock ?? ((_name, save) => save());
     this.terminate = options.terminate;
     this.batchWrites = options.batchWrites ?? true;
-    // R18: mutation ids carry the worker id, so no two workers (or restarts) ever share one.
-    this.state = initialState(
-      options.seed ?? Math.floor(Math.random() * 2 ** 32),
-      `${this.workerId}:`,
-    );
+    // R18: mutation ids carry the worker id, so no two workers (or restarts) ever share one; the
+    // id counter is shared by every user's engine, so no two users of this worker share one.
+    const seeded = initialState(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.counters = { editSeq: seeded.editSeq, idSeq: seeded.idSeq, rng: seeded.rng };
+    this.idPrefix = `${this.workerId}:`;
     this.ready = this.start();
     if (options.feed)
       this.freshener = new Freshener({
         feed: options.feed,
         clock: this.clock,
-        credentials: () => this.credentials,
+        // U1: a plan is fetched as the user whose copy is open, with that user's token.
+        credentials: (plan) => this.credentialsOf(splitKey(plan).user),
+        planIdOf: (plan) => splitKey(plan).id,
         openPlans: () =>
-          Object.values(this.state.sections)
-            .filter((s) => s.tabs.length > 0)
-            .map((s) => s.planId),
-        onSections: (planId, sections) => this.remoteSections(planId, sections),
+          [...this.engines].flatMap(([user, state]) =>
+            Object.values(state.sections)
+              .filter((s) => s.tabs.length > 0)
+              .map((s) => userKey(user, s.planId)),
+          ),
+        onSections: (plan, sections) => {
+          const { user, id } = splitKey(plan);
+          return this.remoteSections(user, id, sections);
+        },
         track: (task) => this.track(task),
       });
   }
 
   /**
-   * F4: every fetched section this worker has open goes to the engine, which decides. False when
+   * F4: every fetched section this user has open goes to the engine, which decides. False when
    * one was still loading (its load may be older than this answer): the ETag must not be kept.
    */
-  private remoteSections(planId: string, sections: readonly PlanSection[]): boolean {
+  private remoteSections(user: string, planId: string, sections: readonly PlanSection[]): boolean {
     let absorbed = true;
     for (const section of sections) {
       const id = sectionId(planId, section.section_key);
-      const s = this.state.sections[id];
+      const s = this.engines.get(user)?.sections[id];
       if (section.business_plan_id !== planId || !s) continue;
       if (s.phase === 'loading') absorbed = false;
-      void this.dispatch({
+      void this.dispatch(user, {
         type: 'remote',
         id,
         section: { version: section.version, data: section.data },
@@ -232,14 +273,41 @@ export class SyncHost {
     return absorbed;
   }
 
+  /** U2: where and as whom to send a request for this user; null once they signed out. */
+  private credentialsOf(user: string): Credentials | null {
+    const accessToken = this.tokens.get(user);
+    return accessToken && this.functionsUrl !== null
+      ? { functionsUrl: this.functionsUrl, accessToken }
+      : null;
+  }
+
+  /** U1: this user's engine state (a new one starts empty, retired if this worker is, R20). */
+  private engineOf(user: string): EngineState {
+    const known = this.engines.get(user);
+    if (known) return known;
+    const fresh: EngineState = {
+      ...initialState(this.counters.rng, this.idPrefix),
+      ...(this.retiredReason !== null ? { retired: true } : {}),
+    };
+    this.engines.set(user, fresh);
+    return fresh;
+  }
+
   /** A new tab connection: expose the result through Comlink (one per MessagePort). */
   createSession(): WorkerSessionApi {
     return new Session(this);
   }
 
-  /** The engine state (tests, debugging). */
+  /** Every user's sections in one state (tests, debugging; see engineStateOf). */
   get engineState(): EngineState {
-    return this.state;
+    const sections: Record<SectionId, SectionState> = {};
+    for (const state of this.engines.values()) Object.assign(sections, state.sections);
+    return { ...initialState(this.counters.rng, this.idPrefix), ...this.counters, sections };
+  }
+
+  /** U1: one user's engine state (tests, debugging). */
+  engineStateOf(user: string): EngineState | undefined {
+    return this.engines.get(user);
   }
 
   /** Resolves once no request or write is under way (tests). */
@@ -254,6 +322,8 @@ export class SyncHost {
     this.stopped = true;
     for (const { handle } of this.timers.values()) this.clock.clearTimeout(handle);
     this.timers.clear();
+    for (const handle of this.refreshTimers.values()) this.clock.clearTimeout(handle);
+    this.refreshTimers.clear();
     for (const cancel of this.unwatch.values()) cancel();
     this.unwatch.clear();
     this.freshener?.stop();
@@ -265,14 +335,15 @@ export class SyncHost {
    * Steps the engine and carries out its effects in order. Returns a promise of the step's
    * store writes: null once committed, or the write error (it never rejects).
    */
-  private dispatch(input: Input): Promise<unknown> {
+  private dispatch(user: string, input: Input): Promise<unknown> {
     if (this.stopped) return Promise.resolve(null);
-    const { state, effects } = step(this.state, input);
-    this.state = state;
+    const { state, effects } = step({ ...this.engineOf(user), ...this.counters }, input);
+    this.engines.set(user, state);
+    this.counters = { editSeq: state.editSeq, idSeq: state.idSeq, rng: state.rng };
     const writes: Promise<void>[] = [];
     for (const effect of effects) {
       try {
-        const write = this.execute(effect);
+        const write = this.execute(user, effect);
         if (write) writes.push(write);
       } catch (error) {
         this.log(`effect ${effect.type} failed`, error);
@@ -286,15 +357,21 @@ export class SyncHost {
     );
   }
 
-  private execute(effect: Effect): Promise<void> | undefined {
+  /** Dispatches one input to every user's engine (worker-wide news: online, flush, retire). */
+  private dispatchAll(input: Input): Promise<unknown> {
+    const results = [...this.engines.keys()].map((user) => this.dispatch(user, input));
+    return Promise.all(results).then((errors) => errors.find((e) => e !== null) ?? null);
+  }
+
+  private execute(user: string, effect: Effect): Promise<void> | undefined {
     switch (effect.type) {
       case 'persist':
-        return this.write(this.persistOps(effect));
+        return this.write(this.persistOps(user, effect));
       case 'load':
-        this.track(this.runLoad(effect));
+        this.track(this.runLoad(user, effect));
         return undefined;
       case 'save':
-        this.track(this.runSave(effect));
+        this.track(this.runSave(user, effect));
         return undefined;
       case 'patch':
         this.send(effect.tabs, {
@@ -310,46 +387,65 @@ export class SyncHost {
         this.send(effect.tabs, { type: 'view', view: effect.view, seq: effect.seq });
         return undefined;
       case 'arm-timer': {
-        this.clearTimer(effect.id);
+        const key = userKey(user, effect.id);
+        this.clearTimer(key);
         const { id, name } = effect;
         const handle = this.clock.setTimeout(() => {
-          this.timers.delete(id);
-          void this.dispatch({ type: 'timer', id, name });
+          this.timers.delete(key);
+          void this.dispatch(user, { type: 'timer', id, name });
         }, effect.ms);
-        this.timers.set(id, { name, handle });
+        this.timers.set(key, { name, handle });
         return undefined;
       }
-      case 'clear-timer':
-        if (this.timers.get(effect.id)?.name === effect.name) this.clearTimer(effect.id);
+      case 'clear-timer': {
+        const key = userKey(user, effect.id);
+        if (this.timers.get(key)?.name === effect.name) this.clearTimer(key);
         return undefined;
+      }
       case 'refresh-auth':
-        this.askForRefresh(effect.timeoutMs);
+        this.askForRefresh(user, effect.timeoutMs);
         return undefined;
     }
   }
 
-  /** R11: one tab renews the session; no new token in time (or no tab at all) → it failed. */
-  private askForRefresh(timeoutMs: number): void {
-    if (this.refreshTimer !== null) this.clock.clearTimeout(this.refreshTimer);
-    const token = this.credentials?.accessToken ?? null;
+  /** Tabs whose session is bound to this user (U1). */
+  private tabsOf(user: string): string[] {
+    return [...this.sessions].flatMap(([tab, ctx]) => (ctx.user === user ? [tab] : []));
+  }
+
+  /**
+   * R11: one tab of that user renews the session; no new token in time (or no tab of theirs at
+   * all: a user who signed out, U4) → it failed.
+   */
+  private askForRefresh(user: string, timeoutMs: number): void {
+    this.clearRefresh(user);
+    const token = this.tokens.get(user) ?? null;
     const failed = () => {
-      this.refreshTimer = null;
-      if ((this.credentials?.accessToken ?? null) === token)
-        void this.dispatch({ type: 'auth-refresh-failed' });
+      this.refreshTimers.delete(user);
+      if ((this.tokens.get(user) ?? null) === token)
+        void this.dispatch(user, { type: 'auth-refresh-failed' });
     };
-    const [tab] = this.links.values();
-    if (!tab) {
-      this.refreshTimer = this.clock.setTimeout(failed, 0);
+    const tab = this.tabsOf(user)
+      .map((id) => this.links.get(id))
+      .find((link) => link !== undefined);
+    if (!tab || token === null) {
+      this.refreshTimers.set(user, this.clock.setTimeout(failed, 0));
       return;
     }
     tab.send({ type: 'refresh-session' });
-    this.refreshTimer = this.clock.setTimeout(failed, timeoutMs);
+    this.refreshTimers.set(user, this.clock.setTimeout(failed, timeoutMs));
   }
 
-  private clearTimer(id: SectionId): void {
-    const timer = this.timers.get(id);
+  private clearRefresh(user: string): void {
+    const timer = this.refreshTimers.get(user);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    this.refreshTimers.delete(user);
+  }
+
+  private clearTimer(key: string): void {
+    const timer = this.timers.get(key);
     if (timer) this.clock.clearTimeout(timer.handle);
-    this.timers.delete(id);
+    this.timers.delete(key);
   }
 
   private send(tabs: readonly string[], event: TabEvent): void {
@@ -383,11 +479,13 @@ export class SyncHost {
     return batch.done;
   }
 
-  private persistOps(effect: Effect & { type: 'persist' }): StoreOp[] {
-    const id = recordId(this.workerId, effect.planId, effect.sectionKey);
+  private persistOps(user: string, effect: Effect & { type: 'persist' }): StoreOp[] {
+    // U1: every record says whose it is.
+    const id = recordId(this.workerId, effect.planId, effect.sectionKey, user);
     const base = {
       id,
       owner: this.workerId,
+      user,
       planId: effect.planId,
       sectionKey: effect.sectionKey,
       updatedAt: this.clock.now(),
@@ -408,11 +506,12 @@ export class SyncHost {
     return ops;
   }
 
-  private async runLoad(effect: Effect & { type: 'load' }): Promise<void> {
+  private async runLoad(user: string, effect: Effect & { type: 'load' }): Promise<void> {
     const { id, loadId, planId, sectionKey } = effect;
-    const auth = this.credentials;
+    // U2: as the user whose copy it is, never anyone else.
+    const auth = this.credentialsOf(user);
     let outcome: LoadOutcome;
-    if (!auth?.accessToken) outcome = { kind: 'unauthorized' };
+    if (!auth) outcome = { kind: 'unauthorized' };
     else {
       try {
         outcome = await this.api.getSection(auth, planId, sectionKey);
@@ -422,41 +521,54 @@ export class SyncHost {
     }
     switch (outcome.kind) {
       case 'found':
-        void this.dispatch({
+        void this.dispatch(user, {
           type: 'loaded',
           id,
           loadId,
           section: { version: outcome.section.version, data: outcome.section.data },
         });
+        this.planProven(user, planId);
         return;
       case 'not-found':
-        void this.dispatch({ type: 'loaded', id, loadId, section: null });
+        void this.dispatch(user, { type: 'loaded', id, loadId, section: null });
+        this.planProven(user, planId);
+        return;
+      case 'not-available':
+        // U3: the open() calls waiting for it answer NOT_AVAILABLE.
+        this.denied.add(userKey(user, id));
+        void this.dispatch(user, { type: 'load-denied', id, loadId });
         return;
       default:
-        void this.dispatch({ type: 'load-failed', id, loadId, failure: failureOf(outcome) });
+        void this.dispatch(user, {
+          type: 'load-failed',
+          id,
+          loadId,
+          failure: failureOf(outcome),
+        });
     }
   }
 
-  private async runSave(effect: Effect & { type: 'save' }): Promise<void> {
+  private async runSave(user: string, effect: Effect & { type: 'save' }): Promise<void> {
     const { id, mutationId, request } = effect;
     // R3: whatever a request carries is on disk before it leaves.
     await this.writes;
-    const auth = this.credentials;
     let outcome: SaveOutcome;
-    if (!auth?.accessToken) outcome = { kind: 'unauthorized' };
-    else {
-      try {
-        // R19: one writer per user at a time, across script versions (Web Lock).
-        outcome = await this.writerLock(writerLockName(userOf(auth.accessToken)), () =>
-          this.api.saveSection(auth, { ...request, mutationId }),
-        );
-      } catch (error) {
-        outcome = { kind: 'unavailable', message: errorText(error) };
-      }
+    try {
+      // R19: one writer per user at a time, across script versions (Web Lock).
+      outcome = await this.writerLock(writerLockName(user), () => {
+        // U2, U4: the token of the user who typed it, read at the last moment: a user who signed
+        // out meanwhile sends nothing (their edits wait, sealed).
+        const auth = this.credentialsOf(user);
+        return auth
+          ? this.api.saveSection(auth, { ...request, mutationId })
+          : Promise.resolve<SaveOutcome>({ kind: 'unauthorized' });
+      });
+    } catch (error) {
+      outcome = { kind: 'unavailable', message: errorText(error) };
     }
     switch (outcome.kind) {
       case 'saved':
-        void this.dispatch({
+        void this.dispatch(user, {
           type: 'saved',
           id,
           mutationId,
@@ -464,7 +576,7 @@ export class SyncHost {
         });
         return;
       case 'conflict':
-        void this.dispatch({
+        void this.dispatch(user, {
           type: 'save-conflict',
           id,
           mutationId,
@@ -473,7 +585,7 @@ export class SyncHost {
         });
         return;
       case 'not-found':
-        void this.dispatch({
+        void this.dispatch(user, {
           type: 'save-failed',
           id,
           mutationId,
@@ -487,25 +599,32 @@ export class SyncHost {
         });
         return;
       default:
-        void this.dispatch({ type: 'save-failed', id, mutationId, failure: failureOf(outcome) });
+        void this.dispatch(user, {
+          type: 'save-failed',
+          id,
+          mutationId,
+          failure: failureOf(outcome),
+        });
     }
   }
 
   /** Answers open() calls once their section is loaded or its load failed. */
   private settleWaiters(): void {
-    for (const [id, waiters] of this.waiters) {
-      const s = this.state.sections[id];
+    for (const [key, waiters] of this.waiters) {
+      const { user, id } = splitKey(key);
+      const s = this.engines.get(user)?.sections[id];
       if (s && s.phase === 'loading' && !s.blocker) continue;
-      this.waiters.delete(id);
+      this.waiters.delete(key);
       for (const resolve of waiters) resolve(s);
     }
   }
 
-  private whenOpened(id: SectionId): Promise<SectionState | undefined> {
+  private whenOpened(user: string, id: SectionId): Promise<SectionState | undefined> {
     return new Promise((resolve) => {
-      const list = this.waiters.get(id) ?? [];
+      const key = userKey(user, id);
+      const list = this.waiters.get(key) ?? [];
       list.push(resolve);
-      this.waiters.set(id, list);
+      this.waiters.set(key, list);
       this.settleWaiters();
     });
   }
@@ -530,7 +649,11 @@ export class SyncHost {
     }
   }
 
-  /** R16, R20: takes over the unsaved edits of the workers `isGone` says are gone. */
+  /**
+   * R16, R20: takes over the unsaved edits of the workers `isGone` says are gone, each into the
+   * engine of the user whose they are (U5). The previous build's records (no user) are not given
+   * to anyone yet: they wait, sealed, until a user proves the plan is theirs (U6).
+   */
   private async adopt(isGone: (owner: string) => Promise<boolean>): Promise<void> {
     const { snapshots, outbox } = await this.store.restoreAll();
     const dead = new Set<string>();
@@ -539,33 +662,57 @@ export class SyncHost {
     }
     // R16, R21: every gone worker's record, oldest first: each meets what is here three ways.
     const taken = outbox.filter((r) => dead.has(r.owner)).sort((a, b) => a.updatedAt - b.updatedAt);
-    const sections: RestoredSection[] = taken.map((r) => {
-      const snap = snapshots.find((s) => s.id === r.id);
-      return {
-        planId: r.planId,
-        sectionKey: r.sectionKey,
-        server: { version: r.baseVersion, data: snap?.data ?? {} },
-        outbox: {
-          baseVersion: r.baseVersion,
-          fields: r.fields,
-          conflict: r.conflict,
-          unconfirmed: r.unconfirmed,
-          attempt: r.attempt ?? null,
-          ...(r.queued ? { queued: r.queued } : {}),
-        },
-      };
-    });
+    const byUser = new Map<string, RestoredSection[]>();
+    for (const r of taken) {
+      const snapshot = snapshots.find((s) => s.id === r.id);
+      if (r.user === undefined) {
+        if (!this.legacyTaken.has(r.id))
+          this.legacy.set(r.id, snapshot ? { outbox: r, snapshot } : { outbox: r });
+        continue;
+      }
+      const list = byUser.get(r.user) ?? [];
+      list.push(restoredOf(r, snapshot));
+      byUser.set(r.user, list);
+    }
     // The engine writes what it adopts under this worker's id; then the old records go.
-    if (sections.length > 0) void this.dispatch({ type: 'restore', sections });
+    for (const [user, sections] of byUser) void this.dispatch(user, { type: 'restore', sections });
+    // U6: a plan a user already proved here takes its sealed records at once.
+    for (const [planId, user] of this.proven) this.planProven(user, planId);
+    const sealed = (id: string) => this.legacy.has(id) || this.legacyTaken.has(id);
     const stale: StoreOp[] = [
       ...snapshots
-        .filter((r) => dead.has(r.owner))
+        .filter((r) => dead.has(r.owner) && !sealed(r.id))
         .map((r) => ({ op: 'delete-snapshot' as const, id: r.id })),
       ...outbox
-        .filter((r) => dead.has(r.owner))
+        .filter((r) => dead.has(r.owner) && !sealed(r.id))
         .map((r) => ({ op: 'delete-outbox' as const, id: r.id })),
     ];
     if (stale.length > 0) void this.write(stale).catch(() => {});
+  }
+
+  /**
+   * U6: the server answered this user's read of the plan (200, or 404 with the plan's list 200):
+   * the previous build's sealed edits of that plan are this user's; adopted as R16 adopts.
+   */
+  private planProven(user: string, planId: string): void {
+    this.proven.set(planId, user);
+    const found = [...this.legacy.values()]
+      .filter((r) => r.outbox.planId === planId)
+      .sort((a, b) => a.outbox.updatedAt - b.outbox.updatedAt);
+    if (found.length === 0) return;
+    for (const r of found) {
+      this.legacy.delete(r.outbox.id);
+      this.legacyTaken.add(r.outbox.id);
+    }
+    void this.dispatch(user, {
+      type: 'restore',
+      sections: found.map((r) => restoredOf(r.outbox, r.snapshot)),
+    });
+    const ops: StoreOp[] = found.flatMap((r) => [
+      { op: 'delete-outbox' as const, id: r.outbox.id },
+      ...(r.snapshot ? [{ op: 'delete-snapshot' as const, id: r.snapshot.id }] : []),
+    ]);
+    void this.write(ops).catch(() => {});
   }
 
   // ---- two script versions at once (R20) ------------------------------------------------------
@@ -609,7 +756,7 @@ export class SyncHost {
   private retire(reason: string): void {
     if (this.retiredReason !== null) return;
     this.retiredReason = reason;
-    void this.dispatch({ type: 'retire' });
+    void this.dispatchAll({ type: 'retire' });
     this.send([...this.links.keys()], { type: 'reload', reason });
     this.endIfRetiredAndAlone();
   }
@@ -631,26 +778,74 @@ export class SyncHost {
 
   // ---- session calls (called by Session; every argument is untrusted) ---------------------
 
-  private setCredentials(functionsUrl: string, accessToken: string | null): void {
-    const before = this.credentials?.accessToken ?? null;
-    this.credentials = { functionsUrl, accessToken };
-    if (accessToken !== before) {
-      if (this.refreshTimer !== null) this.clock.clearTimeout(this.refreshTimer);
-      this.refreshTimer = null;
-      void this.dispatch({ type: 'auth-changed', signedIn: !!accessToken });
+  /**
+   * U1, U2: the session gave a token (hello, setAuth). A token binds it to its user (rebinding it
+   * from another user moves its open sections to the new user's copies); a refreshed token of the
+   * same user serves every session of that user; null: the session's user signed out (U4).
+   */
+  private bind(ctx: SessionContext, accessToken: string | null): void {
+    const was = ctx.user;
+    if (accessToken === null) {
+      if (was !== null) this.signOut(was);
+      return;
     }
+    const user = userOf(accessToken);
+    const before = this.tokens.get(user);
+    this.tokens.set(user, accessToken);
+    ctx.user = user;
+    if (was !== null && was !== user && ctx.tabId !== null) this.rebind(ctx.tabId, was, user);
+    if (accessToken !== before) {
+      this.clearRefresh(user);
+      void this.dispatch(user, { type: 'auth-changed', signedIn: true });
+    }
+  }
+
+  /**
+   * U1: a tab now signed in as `to`: it leaves `from`'s copies and opens `to`'s (loaded as `to`,
+   * U3). Once no tab is signed in as `from` any more, `from`'s token goes (as at sign-out, U4).
+   */
+  private rebind(tab: string, from: string, to: string): void {
+    const open = Object.values(this.engines.get(from)?.sections ?? {}).filter((s) =>
+      s.tabs.includes(tab),
+    );
+    void this.dispatch(from, { type: 'tab-gone', tab });
+    for (const s of open)
+      void this.dispatch(to, { type: 'open', tab, planId: s.planId, sectionKey: s.sectionKey });
+    if (this.tabsOf(from).length === 0) this.dropToken(from);
+  }
+
+  /**
+   * U4: `user` signed out on this profile. Their token goes at once (no request leaves with it
+   * after this), every tab of theirs is told and leaves their sections, and their unsaved edits
+   * stay in the store, sealed to them, until they give a token again (any tab, any later worker).
+   */
+  private signOut(user: string): void {
+    this.dropToken(user);
+    for (const tab of this.tabsOf(user)) {
+      const ctx = this.sessions.get(tab);
+      if (ctx) ctx.user = null;
+      this.links.get(tab)?.send({ type: 'signed-out', userId: user });
+      void this.dispatch(user, { type: 'tab-gone', tab });
+    }
+  }
+
+  private dropToken(user: string): void {
+    const had = this.tokens.delete(user);
+    this.clearRefresh(user);
+    if (had) void this.dispatch(user, { type: 'auth-changed', signedIn: false });
   }
 
   /** R10: the device is online again (a tab's or the worker's own `online` event). */
   online(): void {
-    if (this.isReady) void this.dispatch({ type: 'online' });
+    if (this.isReady) void this.dispatchAll({ type: 'online' });
   }
 
   private tabGone(tabId: string): void {
     this.unwatch.delete(tabId);
     this.links.get(tabId)?.close();
     this.links.delete(tabId);
-    void this.dispatch({ type: 'tab-gone', tab: tabId });
+    this.sessions.delete(tabId);
+    void this.dispatchAll({ type: 'tab-gone', tab: tabId });
     this.freshener?.tabGone(tabId);
     this.endIfRetiredAndAlone();
   }
@@ -690,6 +885,8 @@ export class SyncHost {
     if (!this.isReady) await this.ready;
     ctx.tabId = tabId;
     ctx.testHooks = testHooks === true;
+    this.sessions.set(tabId, ctx);
+    this.functionsUrl = functionsUrl;
     this.links.get(tabId)?.close();
     this.links.set(tabId, this.linkFor(listener as Listener));
     if (!this.unwatch.has(tabId))
@@ -697,7 +894,7 @@ export class SyncHost {
         tabId,
         this.liveness.watchTab(tabId, () => this.tabGone(tabId)),
       );
-    this.setCredentials(functionsUrl, accessToken === '' ? null : accessToken);
+    this.bind(ctx, accessToken === '' ? null : accessToken);
     // R20: a tab of the old version that connects after a newer worker took over.
     if (this.retiredReason !== null)
       this.send([tabId], { type: 'reload', reason: this.retiredReason });
@@ -708,9 +905,9 @@ export class SyncHost {
   async sessionSetAuth(ctx: SessionContext, accessToken: unknown): Promise<WorkerResult<null>> {
     const parsed = AccessTokenSchema.safeParse(accessToken);
     if (!parsed.success) return badMessage('setAuth', parsed.error);
-    if (ctx.tabId === null || !this.credentials) return notConnected();
+    if (ctx.tabId === null) return notConnected();
     if (!this.isReady) await this.ready;
-    this.setCredentials(this.credentials.functionsUrl, parsed.data);
+    this.bind(ctx, parsed.data);
     return ok(null);
   }
 
@@ -725,9 +922,17 @@ export class SyncHost {
     const tab = ctx.tabId;
     if (tab === null) return notConnected();
     if (!this.isReady) await this.ready;
+    // U1: a signed-out tab is shown nobody's copy.
+    const user = ctx.user;
+    if (user === null) return fail(WORKER_CODES.NOT_AVAILABLE, MESSAGES.signedOut);
     const id = sectionId(parsed.data.planId, parsed.data.sectionKey);
-    void this.dispatch({ type: 'open', tab, ...parsed.data });
-    const s = await this.whenOpened(id);
+    const key = userKey(user, id);
+    this.denied.delete(key);
+    // U3: a copy this user has here is shared (R12); otherwise the server is asked first.
+    void this.dispatch(user, { type: 'open', tab, ...parsed.data });
+    const s = await this.whenOpened(user, id);
+    if (this.denied.has(key) && !s?.tabs.includes(tab))
+      return fail(WORKER_CODES.NOT_AVAILABLE, MESSAGES.notAvailable);
     if (!s || !s.tabs.includes(tab))
       return fail(WORKER_CODES.NOT_OPEN, 'The section was closed before it finished loading.');
     return ok(viewOf(s));
@@ -744,7 +949,8 @@ export class SyncHost {
     const tab = ctx.tabId;
     if (tab === null) return notConnected();
     if (!this.isReady) await this.ready;
-    void this.dispatch({
+    // Every engine: a tab rebound to another user may still be listed in an older one's section.
+    void this.dispatchAll({
       type: 'close',
       tab,
       id: sectionId(parsed.data.planId, parsed.data.sectionKey),
@@ -780,9 +986,12 @@ export class SyncHost {
     if (!this.isReady) await this.ready;
     const key: SectionKey = parsed.data.sectionKey;
     const id = sectionId(parsed.data.planId, key);
-    if (!this.state.sections[id]?.tabs.includes(tab)) return notOpen();
+    // U1: a tab edits only its own user's copy.
+    const user = ctx.user;
+    if (user === null || !this.engines.get(user)?.sections[id]?.tabs.includes(tab))
+      return notOpen();
     const started = performance.now();
-    const committed = this.dispatch({
+    const committed = this.dispatch(user, {
       type: 'edit',
       tab,
       planId: parsed.data.planId,
@@ -790,8 +999,8 @@ export class SyncHost {
       fields: json,
       ...(typedOn ? { base: typedOn } : {}),
     });
-    const seq = this.state.editSeq;
-    const now = this.state.sections[id];
+    const seq = this.counters.editSeq;
+    const now = this.engines.get(user)?.sections[id];
     const status = now ? statusOf(now).status : 'saved';
     // R3: acknowledge only once the edit is on disk.
     const error = await committed;
@@ -820,11 +1029,12 @@ export class SyncHost {
     if (tab === null) return notConnected();
     if (!this.isReady) await this.ready;
     const id = sectionId(parsed.data.planId, parsed.data.sectionKey);
-    const s = this.state.sections[id];
-    if (!s?.tabs.includes(tab)) return notOpen();
+    const user = ctx.user;
+    const s = user === null ? undefined : this.engines.get(user)?.sections[id];
+    if (user === null || !s?.tabs.includes(tab)) return notOpen();
     if (!s.conflict)
       return fail(WORKER_CODES.NO_CONFLICT, 'There is no conflict to resolve in this section.');
-    const error = await this.dispatch({ type: 'resolve', id, choice: parsedChoice.data });
+    const error = await this.dispatch(user, { type: 'resolve', id, choice: parsedChoice.data });
     if (error) this.log('storing a conflict resolution failed', error);
     return ok(null);
   }
@@ -841,9 +1051,10 @@ export class SyncHost {
   async sessionRefreshFailed(ctx: SessionContext): Promise<WorkerResult<null>> {
     if (ctx.tabId === null) return notConnected();
     if (!this.isReady) await this.ready;
-    if (this.refreshTimer !== null) this.clock.clearTimeout(this.refreshTimer);
-    this.refreshTimer = null;
-    void this.dispatch({ type: 'auth-refresh-failed' });
+    const user = ctx.user;
+    if (user === null) return ok(null);
+    this.clearRefresh(user);
+    void this.dispatch(user, { type: 'auth-refresh-failed' });
     return ok(null);
   }
 
@@ -867,7 +1078,7 @@ export class SyncHost {
   async sessionFlush(ctx: SessionContext): Promise<WorkerResult<null>> {
     if (ctx.tabId === null) return notConnected();
     if (!this.isReady) await this.ready;
-    const error = await this.dispatch({ type: 'flush-now' });
+    const error = await this.dispatchAll({ type: 'flush-now' });
     if (error) this.log('storing before a flush failed', error);
     return ok(null);
   }
@@ -878,24 +1089,34 @@ export class SyncHost {
     if (!parsed.success) return badMessage('freshen', parsed.error);
     if (ctx.tabId === null) return notConnected();
     if (!this.isReady) await this.ready;
-    const { kind } = parsed.data;
-    if (kind === 'focus' || (kind === 'visibility' && parsed.data.visible))
-      void this.dispatch({ type: 'tab-active', tab: ctx.tabId });
-    this.freshener?.signal(ctx.tabId, parsed.data);
+    const news = parsed.data;
+    const user = ctx.user;
+    if (user !== null && (news.kind === 'focus' || (news.kind === 'visibility' && news.visible)))
+      void this.dispatch(user, { type: 'tab-active', tab: ctx.tabId });
+    // U1: a plan named by a tab is that tab's user's copy of it (freshener plan keys).
+    if (news.kind === 'remote-change' || news.kind === 'realtime') {
+      if (user !== null)
+        this.freshener?.signal(ctx.tabId, { ...news, planId: userKey(user, news.planId) });
+    } else this.freshener?.signal(ctx.tabId, news);
     return ok(null);
   }
 }
 
-/** The user a token belongs to (its `sub`), for the writer lock; the token is not checked here. */
-export function userOf(token: string): string {
-  try {
-    const payload = token.split('.')[1] ?? '';
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
-    return typeof sub === 'string' && sub.length > 0 ? sub : 'unknown';
-  } catch {
-    return 'unknown';
-  }
+/** What an outbox record (and the snapshot it was typed on) gives back to the engine (R16). */
+function restoredOf(r: OutboxRecord, snapshot: SnapshotRecord | undefined): RestoredSection {
+  return {
+    planId: r.planId,
+    sectionKey: r.sectionKey,
+    server: { version: r.baseVersion, data: snapshot?.data ?? {} },
+    outbox: {
+      baseVersion: r.baseVersion,
+      fields: r.fields,
+      conflict: r.conflict,
+      unconfirmed: r.unconfirmed,
+      attempt: r.attempt ?? null,
+      ...(r.queued ? { queued: r.queued } : {}),
+    },
+  };
 }
 
 /** Within one write, only the last op per record matters (each op sets the whole record). */
@@ -950,7 +1171,7 @@ function failureOf(
  */
 export class Session implements WorkerSessionApi {
   readonly #host: SyncHost;
-  readonly #ctx: SessionContext = { tabId: null };
+  readonly #ctx: SessionContext = { tabId: null, user: null };
   readonly #log = (message: string, detail?: unknown) => this.#host.logProblem(message, detail);
 
   constructor(host: SyncHost) {

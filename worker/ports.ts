@@ -21,8 +21,10 @@ export interface SaveSectionArgs {
 /** Anything a request can come to, as data. An Api never throws. */
 export type LoadOutcome =
   | { kind: 'found'; section: PlanSection }
-  /** 404: never saved (or a plan that isn't the caller's: the API can't tell them apart). */
+  /** 404, and the plan's listing answered 200: the caller's plan, this section never saved. */
   | { kind: 'not-found' }
+  /** 404, and the plan's listing too: the plan doesn't exist or isn't the caller's (U3). */
+  | { kind: 'not-available' }
   | { kind: 'unauthorized' }
   | { kind: 'rejected'; status: number; message: string }
   /** Network error, timeout, 5xx, 429 or an answer that makes no sense: worth retrying. */
@@ -51,10 +53,15 @@ export interface Clock {
 
 /** The last server copy known for a section (the base of its pending edits). */
 export interface SnapshotRecord {
-  /** `${owner}|${planId}/${sectionKey}` */
+  /** `recordId(owner, planId, sectionKey, user)` */
   id: string;
   /** The worker that wrote it (see Liveness: records of a live worker are not adopted). */
   owner: string;
+  /**
+   * U1: the user (token `sub`) whose copy it is. Absent only in records of the previous build:
+   * those stay sealed until the server shows a user may read the plan (U6).
+   */
+  user?: string;
   planId: string;
   sectionKey: SectionKey;
   version: number;
@@ -66,6 +73,8 @@ export interface SnapshotRecord {
 export interface OutboxRecord {
   id: string;
   owner: string;
+  /** U1: whose edits they are (absent: the previous build's, sealed until U6 attributes them). */
+  user?: string;
   planId: string;
   sectionKey: SectionKey;
   baseVersion: number;
@@ -96,8 +105,11 @@ export interface Store {
   restoreAll(): Promise<{ snapshots: SnapshotRecord[]; outbox: OutboxRecord[] }>;
 }
 
-export const recordId = (owner: string, planId: string, sectionKey: SectionKey) =>
-  `${owner}|${planId}/${sectionKey}`;
+/** U1: one record per worker, user and section (the previous build's ids had no user). */
+export const recordId = (owner: string, planId: string, sectionKey: SectionKey, user?: string) =>
+  user === undefined
+    ? `${owner}|${planId}/${sectionKey}`
+    : `${owner}|${user}|${planId}/${sectionKey}`;
 
 /** One connected tab's event channel. `send` never throws and never waits. */
 export interface TabLink {

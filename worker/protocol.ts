@@ -12,11 +12,13 @@ import type { FreshnessSignal } from './engine/freshness.ts';
 export type { FreshnessSignal };
 
 /**
- * 2: session refresh, `online`, reconnects (issue 5). A build made with VITE_PROTOCOL_OFFSET
- * adds to it: the two-builds e2e test makes a "newer deploy" that way.
+ * 2: session refresh, `online`, reconnects. 3: local data keyed by user (U1–U6): `setAuth(null)`
+ * means that user signed out, records carry the user, `signed-out` and NOT_AVAILABLE. A build
+ * made with VITE_PROTOCOL_OFFSET adds to it: the two-builds e2e test makes a "newer deploy" that
+ * way.
  */
 export const PROTOCOL_VERSION =
-  2 +
+  3 +
   (Number(
     (import.meta as { env?: Record<string, string | undefined> }).env?.VITE_PROTOCOL_OFFSET,
   ) || 0);
@@ -41,10 +43,10 @@ export const WORKER_CODES = {
   NO_CONFLICT: 'NO_CONFLICT',
   /** R20: this worker was replaced (newer version or another engine): the tab must reload. */
   READ_ONLY: 'READ_ONLY',
+  /** The plan doesn't exist or isn't this user's, and the device holds nothing of theirs for it. */
+  NOT_AVAILABLE: 'NOT_AVAILABLE',
   TIMEOUT: 'TIMEOUT',
   WORKER_FAILED: 'WORKER_FAILED',
-  /** The plan doesn't exist or isn't this user's (and the device has nothing of theirs for it). */
-  NOT_AVAILABLE: 'NOT_AVAILABLE',
 } as const;
 export type WorkerCode = (typeof WORKER_CODES)[keyof typeof WORKER_CODES];
 
@@ -117,7 +119,7 @@ export type TabEvent =
   | { type: 'reload'; reason: string }
   /** R11: a save got 401: renew the session (supabase `refreshSession()`) and `setAuth` it. */
   | { type: 'refresh-session' }
-  /** That user signed out on this profile: every tab of theirs leaves the editor. */
+  /** The user this tab's session is bound to signed out on this profile: leave the editor. */
   | { type: 'signed-out'; userId: string };
 
 export interface Hello {

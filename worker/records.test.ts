@@ -33,6 +33,30 @@ describe('store records', () => {
   });
 });
 
+describe('store records and users (U1, U6)', () => {
+  it("keep their user; the previous build's records (no user) still pass, without one", () => {
+    const legacy = {
+      id: `w|${PLAN}/section-one`,
+      owner: 'w',
+      planId: PLAN,
+      sectionKey: 'section-one',
+      baseVersion: 0,
+      fields: { motivation: 'x' },
+      conflict: null,
+      unconfirmed: [],
+      updatedAt: 1,
+    };
+    const keyed = { ...legacy, id: `w|user-a|${PLAN}/section-one`, user: 'user-a' };
+    const kept = validRecords(
+      OutboxRecordSchema,
+      [legacy, keyed, { ...keyed, user: '' }],
+      () => {},
+    );
+    expect(kept).toEqual([legacy, keyed]);
+    expect(kept[0]?.user).toBeUndefined();
+  });
+});
+
 describe('tab links', () => {
   it('never throw or wait, whatever the listener does, and stop after close', async () => {
     const seen: string[] = [];

@@ -27,6 +27,8 @@ const OtherSideSchema = z.object({
 export const SnapshotRecordSchema = z.object({
   id: z.string().min(1),
   owner: z.string().min(1),
+  /** U1; absent in the previous build's records (U6). */
+  user: z.string().min(1).optional(),
   planId: z.uuid(),
   sectionKey: SectionKeySchema,
   version: VersionSchema,
@@ -37,6 +39,8 @@ export const SnapshotRecordSchema = z.object({
 export const OutboxRecordSchema = z.object({
   id: z.string().min(1),
   owner: z.string().min(1),
+  /** U1; absent in the previous build's records (U6). */
+  user: z.string().min(1).optional(),
   planId: z.uuid(),
   sectionKey: SectionKeySchema,
   baseVersion: VersionSchema,

@@ -69,6 +69,17 @@ describe('broadcast bus', () => {
       ok: false,
       code: 'BAD_MESSAGE',
     });
+    // U4: a follower signing out is told so over the bus, as are the other tabs of that user.
+    expect(await b.session.setAuth(null)).toEqual({ ok: true, value: null });
+    expect(await aEvents.next((e) => e.type === 'signed-out')).toEqual({
+      type: 'signed-out',
+      userId: 'unknown',
+    });
+    // U3: and what it opens then is answered NOT_AVAILABLE across the bus too.
+    expect(await b.session.open(PLAN, 'section-one')).toMatchObject({
+      ok: false,
+      code: 'NOT_AVAILABLE',
+    });
     await host.idle();
     host.stop();
   });

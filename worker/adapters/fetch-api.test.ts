@@ -20,7 +20,40 @@ function stub(status: number, body: unknown, calls: Call[] = []) {
 
 const save = { planId: PLAN, sectionKey: 'section-one' as const, data: { a: 1 }, version: 3 };
 
+/** Answers each request in turn (the last one repeats). */
+function sequence(answers: Array<{ status: number; body: unknown }>, calls: Call[] = []) {
+  const fetchImpl = async (url: string | URL | Request, init?: RequestInit) => {
+    calls.push({ url: String(url), init: init ?? {} });
+    const { status, body } = answers[Math.min(calls.length - 1, answers.length - 1)]!;
+    return new Response(JSON.stringify(body), { status });
+  };
+  return new FetchApi({ fetch: fetchImpl as typeof fetch });
+}
+
 describe('FetchApi', () => {
+  it("U3: a 404 asks the plan's list: 200 [] is never saved, 404 is not available", async () => {
+    const missing = { status: 404, body: { success: false, error: 'NOT_FOUND', message: 'x' } };
+    const calls: Call[] = [];
+    const mine = sequence([missing, { status: 200, body: { success: true, data: [] } }], calls);
+    expect(await mine.getSection(AUTH, PLAN, 'section-one')).toEqual({ kind: 'not-found' });
+    expect(calls[1]?.url).toBe(`http://localhost:54321/functions/v1/plan-sections?planId=${PLAN}`);
+    expect(new Headers(calls[1]?.init.headers).get('authorization')).toBe('Bearer tok');
+    expect(await sequence([missing, missing]).getSection(AUTH, PLAN, 'section-one')).toEqual({
+      kind: 'not-available',
+    });
+    // Saved between the two answers: the list has it.
+    const since = sequence([missing, { status: 200, body: { success: true, data: [SECTION] } }]);
+    expect(await since.getSection(AUTH, PLAN, 'section-one')).toEqual({
+      kind: 'found',
+      section: SECTION,
+    });
+    const down = sequence([missing, { status: 503, body: 'x' }]);
+    expect(await down.getSection(AUTH, PLAN, 'section-one')).toMatchObject({
+      kind: 'unavailable',
+      status: 503,
+    });
+  });
+
   it('GETs one section with the bearer token and validates it', async () => {
     const calls: Call[] = [];
     const api = stub(200, { success: true, data: SECTION }, calls);
@@ -56,10 +89,11 @@ describe('FetchApi', () => {
 
   it('maps the contract statuses', async () => {
     const failure = (error: string, message: string) => ({ success: false, error, message });
+    // U3: a 404 whose plan list is a 404 too: the plan doesn't exist or isn't the caller's.
     expect(
       await stub(404, failure('NOT_FOUND', 'nope')).getSection(AUTH, PLAN, 'section-one'),
     ).toEqual({
-      kind: 'not-found',
+      kind: 'not-available',
     });
     expect(await stub(404, failure('NOT_FOUND', 'nope')).saveSection(AUTH, save)).toEqual({
       kind: 'not-found',

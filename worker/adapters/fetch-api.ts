@@ -13,6 +13,7 @@ import type { Api, Credentials, LoadOutcome, SaveOutcome, SaveSectionArgs } from
 export const REQUEST_TIMEOUT_MS = 15_000;
 
 const SectionBodySchema = z.object({ success: z.literal(true), data: PlanSectionSchema });
+const ListBodySchema = z.object({ success: z.literal(true), data: z.array(PlanSectionSchema) });
 
 export interface FetchApiOptions {
   fetch?: typeof fetch;
@@ -48,7 +49,29 @@ export class FetchApi implements Api {
         ? { kind: 'found', section: parsed.data.data }
         : unexpected(status, 'the section it sent back is not a plan section');
     }
-    if (status === 404) return { kind: 'not-found' };
+    // U3: a 404 is a section never saved AND a plan that isn't yours; the plan's list tells.
+    if (status === 404) return this.planAccess(auth, planId, sectionKey);
+    return failureOutcome(status, body, answer.retryAfterMs);
+  }
+
+  /** U3: `GET /plan-sections?planId=ID`: 404 for a plan that isn't the caller's, else its list. */
+  private async planAccess(
+    auth: Credentials,
+    planId: string,
+    sectionKey: SectionKey,
+  ): Promise<LoadOutcome> {
+    const url = `${auth.functionsUrl.replace(/\/+$/, '')}/plan-sections?planId=${encodeURIComponent(planId)}`;
+    const answer = await this.request(auth, url, { method: 'GET', cache: 'no-store' });
+    if (!answer.ok) return answer.outcome;
+    const { status, body } = answer;
+    if (status === 404) return { kind: 'not-available' };
+    if (status === 200) {
+      const parsed = ListBodySchema.safeParse(body);
+      if (!parsed.success) return unexpected(status, 'the section list is not a list of sections');
+      // Saved since the first answer: take it.
+      const saved = parsed.data.data.find((s) => s.section_key === sectionKey);
+      return saved ? { kind: 'found', section: saved } : { kind: 'not-found' };
+    }
     return failureOutcome(status, body, answer.retryAfterMs);
   }
 

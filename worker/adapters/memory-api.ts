@@ -2,6 +2,13 @@
 // 409 with the stored data), a request log, switchable failures and a gate to hold answers.
 import type { PlanSection, SectionKey } from '../../supabase/functions/_shared/schema.ts';
 import type { Api, Credentials, LoadOutcome, SaveOutcome, SaveSectionArgs } from '../ports.ts';
+import { userOf } from '../user.ts';
+
+/** A token userOf reads back as `user` (header and signature are dummies); `tag` tells apart refreshes. */
+export function tokenFor(user: string, tag = ''): string {
+  const payload = btoa(JSON.stringify({ sub: user, ...(tag ? { tag } : {}) }));
+  return `h.${payload.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.s`;
+}
 
 export type MemoryApiFailure =
   | { kind: 'network' }
@@ -26,6 +33,11 @@ export class MemoryApi implements Api {
   readonly requests: LoggedRequest[] = [];
   /** Tokens the fake accepts; any other (or none) gets 401. */
   readonly validTokens = new Set<string>(['token-1']);
+  /**
+   * U3: plan owners (user ids, as userOf reads tokens). A plan listed here is a 404 to anyone
+   * else, as the API answers a plan that isn't yours; a plan not listed is open to every token.
+   */
+  readonly planOwners = new Map<string, string>();
   /** Makes every request fail this way until set back to null. */
   failure: MemoryApiFailure | null = null;
   /** When true, a PUT that fails with `network` is still committed (answer lost on the way back). */
@@ -89,9 +101,17 @@ export class MemoryApi implements Api {
     return structuredClone(outcome);
   }
 
+  /** U3: whether the token's user may read and write the plan. */
+  canSee(auth: Credentials, planId: string): boolean {
+    const owner = this.planOwners.get(planId);
+    return owner === undefined || (auth.accessToken !== null && userOf(auth.accessToken) === owner);
+  }
+
   private decideGet(auth: Credentials, planId: string, sectionKey: SectionKey): LoadOutcome {
     const failed = this.failed(auth);
     if (failed) return failed;
+    // What FetchApi makes of a 404 whose plan list is a 404 too.
+    if (!this.canSee(auth, planId)) return { kind: 'not-available' };
     const section = this.get(planId, sectionKey);
     return section ? { kind: 'found', section } : { kind: 'not-found' };
   }
@@ -107,7 +127,13 @@ export class MemoryApi implements Api {
       return { kind: 'unavailable', message: 'network error (answer lost)' };
     }
     const failed = this.failed(auth);
-    if (failed) return failed.kind === 'not-found' ? { kind: 'not-found', message: '' } : failed;
+    if (failed) return failed;
+    if (!this.canSee(auth, req.planId))
+      return {
+        kind: 'not-found',
+        message:
+          'No plan with this planId exists for your account. Check the planId, or list your plans.',
+      };
     const stored = this.get(req.planId, req.sectionKey);
     // R18: a replay of the last applied mutation is answered with the stored section, no write.
     if (
@@ -129,7 +155,9 @@ export class MemoryApi implements Api {
     return auth.accessToken !== null && this.validTokens.has(auth.accessToken);
   }
 
-  private failed(auth: Credentials): Exclude<LoadOutcome, { kind: 'found' }> | null {
+  private failed(
+    auth: Credentials,
+  ): Exclude<LoadOutcome, { kind: 'found' | 'not-found' | 'not-available' }> | null {
     const f = this.failure;
     if (f?.kind === 'network') return { kind: 'unavailable', message: 'network error' };
     if (f?.kind === 'server')

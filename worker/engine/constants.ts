@@ -28,6 +28,11 @@ export const MESSAGES = {
   retired:
     'A newer version of this app is open: reload this page to save. Your edits are kept on this device.',
   conflict: 'This section was changed on another device: choose which version to keep.',
+  /** U1: a tab that gave no token is shown nobody's sections. */
+  signedOut: 'You are signed out: sign in to open this plan.',
+  /** U3: the words of WORKER_CODES.NOT_AVAILABLE (the app shows the same). */
+  notAvailable:
+    "This plan isn't available to you. Check the address, or sign in with the account that owns it.",
 } as const;
 
 /**

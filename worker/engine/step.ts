@@ -431,6 +431,30 @@ export function step(state: EngineState, input: Input): StepResult {
       break;
     }
 
+    case 'load-denied': {
+      const s = st.get(input.id);
+      if (!s || s.phase !== 'loading' || s.loadId !== input.loadId) break; // R17
+      // U3: nothing typed while it loaded is kept, and no tab stays on it; each tab is told.
+      const denied = clearTimer(st, {
+        ...s,
+        local: {},
+        pending: [],
+        blocker: { kind: 'rejected', message: MESSAGES.notAvailable },
+        attempt: 0,
+      });
+      if (s.tabs.length > 0)
+        st.emit({ type: 'view', tabs: s.tabs, view: viewOf(denied), seq: st.editSeq });
+      // Another copy's adopted edits of this user (R16) are never dropped: they wait, refused.
+      if (denied.queued?.length) {
+        const kept: SectionState = { ...denied, phase: 'ready', tabs: [] };
+        st.persist(kept, { outbox: outboxOf(kept) });
+        st.set(kept);
+        break;
+      }
+      setOrDrop(st, { ...denied, tabs: [] });
+      break;
+    }
+
     case 'edit': {
       const id = sectionId(input.planId, input.sectionKey);
       const s = st.get(id);

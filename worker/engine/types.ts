@@ -157,6 +157,8 @@ export type Input =
   | { type: 'open'; tab: string; planId: string; sectionKey: SectionKey }
   | { type: 'loaded'; id: SectionId; loadId: number; section: ServerCopy | null }
   | { type: 'load-failed'; id: SectionId; loadId: number; failure: Failure }
+  /** U3: the plan doesn't exist or isn't this user's (a 404, and its plan list a 404 too). */
+  | { type: 'load-denied'; id: SectionId; loadId: number }
   | {
       type: 'edit';
       tab: string;
