@@ -58,12 +58,18 @@ test('a new user creates a plan, edits it in two tabs and finds it after a reloa
   await page.getByLabel('What worries you most?').fill(unicode);
   await expectSaved(page);
 
+  // The status says when the last save was confirmed, in a polite live region; typing kept focus.
+  await expect(saveStatus(page)).toHaveText(/^Saved · \d{2}:\d{2}$/);
+  await expect(saveStatus(page)).toHaveAttribute('role', 'status');
+  await expect(saveStatus(page)).toHaveAttribute('aria-live', 'polite');
+  await expect(page.getByLabel('What worries you most?')).toBeFocused();
+
   await page.reload();
   await expect(page.getByLabel('Why do you want to start this business?')).toHaveValue(
     'Fresh bread',
   );
   await expect(page.getByLabel('What worries you most?')).toHaveValue(unicode);
-  await expect(saveStatus(page)).toHaveText('All changes saved');
+  await expect(saveStatus(page)).toHaveText(/^Saved · \d{2}:\d{2}$/);
 
   // The plan is listed by its title and leads back to the editor.
   await page.goto('/plans');

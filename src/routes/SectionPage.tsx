@@ -165,7 +165,7 @@ function SectionEditor({
       <main>
         <h1>{section.title}</h1>
         <p className="intro">{section.intro}</p>
-        <SaveStatus status={state.status} message={state.message} />
+        <SaveStatus status={state.status} message={state.message} savedAt={state.savedAt} />
         {reload && (
           <p role="alert" className="error">
             {reload}{' '}
