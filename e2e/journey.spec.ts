@@ -33,7 +33,13 @@ test('a new user creates a plan, edits it in two tabs and finds it after a reloa
   await expect(page).toHaveURL(/\/plans\/[0-9a-f-]+\/section-one$/);
   await expect(page.locator('main').getByRole('textbox')).toHaveCount(5);
   await expectSaved(page);
-  await expect(page.getByRole('navigation').getByRole('link')).toHaveCount(6);
+  // A link per section in the navigation; the header names the plan and leads back or out.
+  await expect(page.getByRole('navigation').getByRole('link')).toHaveCount(5);
+  const header = page.getByRole('banner');
+  await expect(header.getByRole('link', { name: 'All plans' })).toBeVisible();
+  await expect(header.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await expect(header.getByTestId('plan-title')).toHaveText('Bakery on the corner');
+  await expect(page.getByTestId('section-progress')).toHaveText('0 of 5 filled');
 
   const second = await context.newPage();
   await second.goto(page.url());
@@ -58,12 +64,19 @@ test('a new user creates a plan, edits it in two tabs and finds it after a reloa
   await page.getByLabel('What worries you most?').fill(unicode);
   await expectSaved(page);
 
+  // The status says when the last save was confirmed, in a polite live region; typing kept focus.
+  await expect(saveStatus(page)).toHaveText(/^Saved · \d{2}:\d{2}$/);
+  await expect(saveStatus(page)).toHaveAttribute('role', 'status');
+  await expect(saveStatus(page)).toHaveAttribute('aria-live', 'polite');
+  await expect(page.getByLabel('What worries you most?')).toBeFocused();
+  await expect(page.getByTestId('section-progress')).toHaveText('2 of 5 filled');
+
   await page.reload();
   await expect(page.getByLabel('Why do you want to start this business?')).toHaveValue(
     'Fresh bread',
   );
   await expect(page.getByLabel('What worries you most?')).toHaveValue(unicode);
-  await expect(saveStatus(page)).toHaveText('All changes saved');
+  await expect(saveStatus(page)).toHaveText(/^Saved · \d{2}:\d{2}$/);
 
   // The plan is listed by its title and leads back to the editor.
   await page.goto('/plans');

@@ -137,6 +137,24 @@ describe('host: opening', () => {
   });
 });
 
+describe('host: the last confirmed save time (savedAt)', () => {
+  it("a loaded section carries the server's updated_at; a save brings the newer one", async () => {
+    const { host, api } = world();
+    api.writeAsOtherDevice(PLAN, KEY, { motivation: 'bread' });
+    const loadedAt = api.get(PLAN, KEY)?.updated_at;
+    const tab = await connect(host, 'A');
+    const opened = await tab.session.open(PLAN, KEY);
+    expect(opened).toMatchObject({ ok: true, value: { savedAt: loadedAt } });
+    await edit(tab, { motivation: 'rye' });
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    const savedAt = api.get(PLAN, KEY)?.updated_at;
+    expect(savedAt).not.toBe(loadedAt);
+    const last = tab.events.filter((e) => e.type === 'view').at(-1);
+    expect(last).toMatchObject({ view: { status: 'saved', savedAt } });
+  });
+});
+
 describe('host: debounce and one writer', () => {
   it('R4: several edits → one save after SAVE_DEBOUNCE_MS, none before', async () => {
     const { host, api } = world();

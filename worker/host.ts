@@ -176,6 +176,8 @@ export class SyncHost {
   private readonly sessions = new Map<string, SessionContext>();
   /** U3: sections whose last load said the plan isn't this user's (userKey). */
   private readonly denied = new Set<string>();
+  /** userKey → ISO time the server last confirmed a save of that section (the view's savedAt). */
+  private readonly savedAt = new Map<string, string>();
   /** U6: the previous build's unsaved edits (no user): sealed until a user proves the plan. */
   private readonly legacy = new Map<string, { outbox: OutboxRecord; snapshot?: SnapshotRecord }>();
   /** U6: plans a user's read proved theirs (plan id → user). */
@@ -393,7 +395,11 @@ export class SyncHost {
         });
         return undefined;
       case 'view':
-        this.send(effect.tabs, { type: 'view', view: effect.view, seq: effect.seq });
+        this.send(effect.tabs, {
+          type: 'view',
+          view: this.withSavedAt(user, effect.view),
+          seq: effect.seq,
+        });
         return undefined;
       case 'arm-timer': {
         const key = userKey(user, effect.id);
@@ -455,6 +461,16 @@ export class SyncHost {
     const timer = this.timers.get(key);
     if (timer) this.clock.clearTimeout(timer.handle);
     this.timers.delete(key);
+  }
+
+  /** When the server last confirmed a save of the section: what a tab shows as "Saved · HH:MM". */
+  private noteSaved(user: string, id: string, updatedAt: string): void {
+    if (!Number.isNaN(Date.parse(updatedAt))) this.savedAt.set(userKey(user, id), updatedAt);
+  }
+
+  private withSavedAt(user: string, view: SectionView): SectionView {
+    const savedAt = this.savedAt.get(userKey(user, sectionId(view.planId, view.sectionKey)));
+    return savedAt === undefined ? view : { ...view, savedAt };
   }
 
   private send(tabs: readonly string[], event: TabEvent): void {
@@ -530,6 +546,7 @@ export class SyncHost {
     }
     switch (outcome.kind) {
       case 'found':
+        this.noteSaved(user, id, outcome.section.updated_at);
         void this.dispatch(user, {
           type: 'loaded',
           id,
@@ -577,6 +594,7 @@ export class SyncHost {
     }
     switch (outcome.kind) {
       case 'saved':
+        this.noteSaved(user, id, outcome.section.updated_at);
         void this.dispatch(user, {
           type: 'saved',
           id,
@@ -961,7 +979,7 @@ export class SyncHost {
       return fail(WORKER_CODES.NOT_AVAILABLE, MESSAGES.notAvailable);
     if (!s || !s.tabs.includes(tab))
       return fail(WORKER_CODES.NOT_OPEN, 'The section was closed before it finished loading.');
-    return ok({ ...viewOf(s), seq: this.counters.editSeq });
+    return ok({ ...this.withSavedAt(user, viewOf(s)), seq: this.counters.editSeq });
   }
 
   /** @internal */

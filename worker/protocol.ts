@@ -34,6 +34,10 @@ export const SAVE_STATUS = {
 } as const;
 export type SaveStatus = (typeof SAVE_STATUS)[keyof typeof SAVE_STATUS];
 
+/** A view's `message` the app words on its own ("Sign in again to save"); the engine sends it. */
+export const SESSION_EXPIRED_MESSAGE =
+  'Your session expired — sign in again; your edits are kept on this device.';
+
 /** Codes of expected failures between tab and worker; they cross Comlink as data. */
 export const WORKER_CODES = {
   PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
@@ -102,6 +106,11 @@ export interface SectionView {
   conflict: ConflictView | null;
   /** open()'s answer only: the last edit seq it includes (views carry theirs beside them). */
   seq?: number;
+  /**
+   * ISO time of the last save of this section the server confirmed (its `updated_at`), as the host
+   * last heard it; absent when none is known yet (never saved, or an older worker). Additive.
+   */
+  savedAt?: string;
 }
 
 export type TabEvent =

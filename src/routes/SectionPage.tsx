@@ -9,9 +9,12 @@ import {
 } from '../../supabase/functions/_shared/schema.ts';
 import { SAVE_STATUS, WORKER_CODES, type ResolveChoice } from '../../worker/protocol.ts';
 import { getAuthState } from '../auth.ts';
+import { AutoGrowTextarea } from '../components/AutoGrowTextarea.tsx';
 import { ConflictDialog } from '../components/ConflictDialog.tsx';
+import { EditorHeader } from '../components/EditorHeader.tsx';
 import { SaveStatus } from '../components/SaveStatus.tsx';
 import { fieldTooLong } from '../sections/field-limit.ts';
+import { progressText } from '../sections/progress.ts';
 import { SECTIONS, sectionByKey, type SectionDefinition } from '../sections/sections.ts';
 import { getSectionStore } from '../stores/section-store.ts';
 import { authSynced } from '../session/session-link.ts';
@@ -153,8 +156,8 @@ function SectionEditor({
   if (unavailable) return <PlanNotAvailable />;
   return (
     <div className="editor-layout">
+      <EditorHeader planId={planId} />
       <nav aria-label="Plan sections">
-        <Link to="/plans">All plans</Link>
         <ol>
           {SECTIONS.map((s) => (
             <li key={s.key}>
@@ -166,7 +169,12 @@ function SectionEditor({
       <main>
         <h1>{section.title}</h1>
         <p className="intro">{section.intro}</p>
-        <SaveStatus status={state.status} message={state.message} />
+        {state.loaded && (
+          <p className="progress" data-testid="section-progress">
+            {progressText(section, state.data)}
+          </p>
+        )}
+        <SaveStatus status={state.status} message={state.message} savedAt={state.savedAt} />
         {reload && (
           <p role="alert" className="error">
             {reload}{' '}
@@ -201,11 +209,11 @@ function SectionEditor({
                     {f.help}
                   </p>
                   {f.multiline ? (
-                    <textarea
+                    <AutoGrowTextarea
                       id={id}
                       name={f.name}
                       aria-describedby={`${id}-help`}
-                      rows={4}
+                      rows={3}
                       readOnly={reload !== null}
                       value={text}
                       onChange={(e) => type(f.name, e.target.value)}

@@ -46,6 +46,12 @@ export const SECTIONS: readonly SectionDefinition[] = [
       field('problem', 'Problem you solve', 'The need or pain your customers have.'),
       field('solution', 'Your solution', 'The product or service and how it helps.'),
       field('customers', 'Who your customers are', 'The people or businesses who will pay.'),
+      field(
+        'stage',
+        'Where the business is today',
+        'Idea, first sales or trading, and since when.',
+        false,
+      ),
     ],
   },
   {
@@ -62,6 +68,11 @@ export const SECTIONS: readonly SectionDefinition[] = [
         'Sales and marketing channels',
         'How customers will find and buy from you.',
       ),
+      field(
+        'trends',
+        'Market trends',
+        'What is changing in this market, and how it helps or hurts you.',
+      ),
     ],
   },
   {
@@ -74,6 +85,11 @@ export const SECTIONS: readonly SectionDefinition[] = [
       field('suppliers', 'Suppliers and partners', 'Who you depend on.'),
       field('milestones', 'Milestones', 'The next steps, with dates.'),
       field('legal', 'Legal and licences', 'Registration, permits, insurance.'),
+      field(
+        'operationalRisks',
+        'What could stop you operating',
+        'Key people, suppliers or equipment you rely on, and your plan B.',
+      ),
     ],
   },
   {
@@ -86,6 +102,11 @@ export const SECTIONS: readonly SectionDefinition[] = [
       field('revenue', 'Revenue forecast', 'Expected sales for the first year.'),
       field('breakEven', 'Break-even point', 'When income covers costs.', false),
       field('cashFlow', 'Cash flow risks', 'What could leave you short, and the plan for it.'),
+      field(
+        'monthlyCosts',
+        'Monthly running costs',
+        'Rent, wages, stock, subscriptions: what leaves every month.',
+      ),
     ],
   },
 ];

@@ -16,6 +16,15 @@ const view = (
 });
 
 describe('section store', () => {
+  it("keeps the last confirmed save time when a later view doesn't carry one", () => {
+    const store = createSectionStore();
+    store.view({ ...view({}), savedAt: '2026-12-01T10:42:00.000Z' }, 0);
+    store.view(view({}, 'saving'), 1);
+    expect(store.getState().savedAt).toBe('2026-12-01T10:42:00.000Z');
+    store.view({ ...view({}), savedAt: '2026-12-01T10:43:00.000Z' }, 2);
+    expect(store.getState().savedAt).toBe('2026-12-01T10:43:00.000Z');
+  });
+
   it('shows typed values at once and takes patches for other fields', () => {
     const store = createSectionStore();
     store.view(view({ a: '', b: '' }), 0);

@@ -18,6 +18,8 @@ export interface SectionState {
   conflict: ConflictView | null;
   /** Set when the tab can't reach the worker or the worker refused the section. */
   failure: string | null;
+  /** When the server last confirmed a save of this section (the worker's view), if known. */
+  savedAt: string | null;
 }
 
 export interface SectionStore extends StoreApi<SectionState> {
@@ -40,6 +42,7 @@ const initial: SectionState = {
   message: null,
   conflict: null,
   failure: null,
+  savedAt: null,
 };
 
 export function createSectionStore(): SectionStore {
@@ -129,6 +132,7 @@ export function createSectionStore(): SectionStore {
           message: view.message,
           conflict: view.conflict,
           failure: null,
+          savedAt: view.savedAt ?? s.savedAt,
         };
       });
     },

@@ -1,4 +1,5 @@
 // The engine's timing and wording: one place, so tests, docs and the app agree.
+import { SESSION_EXPIRED_MESSAGE } from '../protocol.ts';
 
 /** The save window: the first edit after a quiet period arms it; one save when it ends (R4). */
 export const SAVE_DEBOUNCE_MS = 600;
@@ -21,7 +22,7 @@ export const SESSION_REFRESH_TIMEOUT_MS = 10_000;
 export const UNCONFIRMED_LIMIT = 16;
 
 export const MESSAGES = {
-  sessionExpired: 'Your session expired — sign in again; your edits are kept on this device.',
+  sessionExpired: SESSION_EXPIRED_MESSAGE,
   offline: "Saved on this device; the server can't be reached yet — retrying.",
   loadOffline: "Can't reach the server to load this section yet — retrying.",
   refreshingSession: 'Saved on this device; renewing your session to send it.',
