@@ -5,12 +5,25 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { BrowserContext, Page } from '@playwright/test';
 import { installProbe, type Probe, type Seen } from './bench-probe.ts';
 import { percentile } from './durability-fixtures.ts';
-import { createPlan, createUser, expect, openDevice, openSection, test } from './fixtures.ts';
+import {
+  createPlan,
+  createUser,
+  expect,
+  expectSaved,
+  openDevice,
+  openSection,
+  putCount,
+  serverSection,
+  test,
+  type User,
+} from './fixtures.ts';
 
 const QUICK = process.env.MPFS_BENCH_QUICK === '1';
 const SYSTEMS = ['ours', 'seed', 'floor'] as const;
 type System = (typeof SYSTEMS)[number];
 const SELECTOR = '#field-motivation';
+/** MPFS_BENCH_ROWS=propagation,requests runs only those rows (default: all). */
+const ROWS = process.env.MPFS_BENCH_ROWS?.split(',') ?? ['propagation', 'requests'];
 const TAB_COUNTS = [2, 10, 20];
 /** Keystrokes per system and tab count, in rounds of ROUND per system. */
 const KEYS = QUICK ? 20 : 200;
@@ -18,6 +31,11 @@ const ROUND = 10;
 const WARMUP = 5;
 /** A receiver that hasn't shown a value by then counts as missed (the seed can lose one). */
 const MISS_MS = 5_000;
+
+/** Requests and conflicts: how long the tabs type, and one keystroke per this many ms. */
+const TYPING_MS = QUICK ? 2_000 : 10_000;
+const KEY_EVERY_MS = 50;
+const FIELDS = ['motivation', 'vision', 'strengths', 'concerns', 'success'];
 
 interface Sample {
   total: number;
@@ -86,6 +104,146 @@ async function openSystems(
       await expect(page.locator('body[data-ready="1"]')).toBeAttached();
       return page;
     },
+  };
+}
+
+interface Typed {
+  tokens: string[];
+  field: string;
+  /** What the tab set its field to last. */
+  last: string;
+}
+
+/** Every tab types in its own field at once, a token per KEY_EVERY_MS, each on what it shows. */
+function typeAtOnce(tabs: Page[], ms: number): Promise<Typed[]> {
+  return Promise.all(
+    tabs.map((tab, i) =>
+      tab.evaluate(
+        ([field, tag, ms, every]) =>
+          new Promise<Typed>((resolve) => {
+            const probe = (window as unknown as Probed).__benchProbe;
+            const area = document.querySelector<HTMLTextAreaElement>(`#field-${field}`)!;
+            const tokens: string[] = [];
+            let last = area.value;
+            const end = performance.now() + ms;
+            const tick = () => {
+              if (performance.now() >= end) return resolve({ tokens, field, last });
+              const token = `${tag}.${tokens.length} `;
+              tokens.push(token);
+              last = area.value + token;
+              probe.fire(`#field-${field}`, last);
+              setTimeout(tick, every);
+            };
+            tick();
+          }),
+        [FIELDS[i % FIELDS.length]!, `t${i}`, ms, KEY_EVERY_MS] as const,
+      ),
+    ),
+  );
+}
+
+/** The tabs take turns in one field: each waits (up to 1 s) to show the last keystroke first. */
+async function typeInTurns(tabs: Page[], ms: number): Promise<Typed[]> {
+  const field = FIELDS[0]!;
+  const typed = tabs.map(() => ({ tokens: [] as string[], field, last: '' }));
+  let value = await tabs[0]!.locator(`#field-${field}`).inputValue();
+  const end = Date.now() + ms;
+  for (let k = 0; Date.now() < end; k++) {
+    const i = k % tabs.length;
+    const tab = tabs[i]!;
+    const token = `t${i}.${typed[i]!.tokens.length} `;
+    value = await tab.evaluate(
+      ([selector, want, token, waitMs]) =>
+        new Promise<string>((resolve) => {
+          const probe = (window as unknown as Probed).__benchProbe;
+          const area = document.querySelector<HTMLTextAreaElement>(selector)!;
+          const until = performance.now() + waitMs;
+          const go = () => {
+            if (area.value !== want && performance.now() < until) return void setTimeout(go, 2);
+            const next = area.value + token;
+            probe.fire(selector, next);
+            resolve(next);
+          };
+          go();
+        }),
+      [`#field-${field}`, value, token, 1_000] as const,
+    );
+    typed[i]!.tokens.push(token);
+    typed[i]!.last = value;
+    // Typing speed: a keystroke per KEY_EVERY_MS across the tabs, whatever their number.
+    await new Promise((resolve) => setTimeout(resolve, KEY_EVERY_MS));
+  }
+  return typed;
+}
+
+/** The seed's tabs can keep saving each other's copies: give up waiting after this long. */
+const SETTLE_MS = 15_000;
+
+interface Requests {
+  settled: boolean;
+  puts: number;
+  conflicts: number;
+  typed: number;
+  tokensLost: number;
+  fieldsLost: number;
+}
+
+/** Opens `count` tabs of `system` on a new plan, types, lets it settle and reads the server. */
+async function requestsCase(
+  user: User,
+  open: (planId: string) => Promise<Page>,
+  system: 'ours' | 'seed',
+  count: number,
+  mode: 'turns' | 'at-once',
+): Promise<Requests> {
+  const planId = await createPlan(user, `bench: ${system} ${mode} ${count}`);
+  const tabs: Page[] = [];
+  for (let i = 0; i < count; i++) tabs.push(await open(planId));
+  const before = (await serverSection(user, planId, 'section-one'))?.version ?? 0;
+  const putsBefore = await putCount(planId, 'section-one');
+  const typed =
+    mode === 'turns' ? await typeInTurns(tabs, TYPING_MS) : await typeAtOnce(tabs, TYPING_MS);
+  // Settled: ours says saved in every tab; the seed has no save waiting or under way.
+  let settled = true;
+  if (system === 'ours') for (const tab of tabs) await expectSaved(tab, 60_000);
+  else
+    settled = await Promise.all(
+      tabs.map((tab) =>
+        tab
+          .waitForFunction(() => (window as unknown as { __seedIdle(): boolean }).__seedIdle(), {
+            timeout: SETTLE_MS,
+          })
+          .then(
+            () => true,
+            () => false,
+          ),
+      ),
+    ).then((all) => all.every(Boolean));
+  const final = await serverSection(user, planId, 'section-one');
+  const puts = (await putCount(planId, 'section-one')) - putsBefore;
+  const saved = (final?.version ?? 0) - before;
+  const data = (final?.data ?? {}) as Record<string, unknown>;
+  let tokensLost = 0;
+  let fieldsLost = 0;
+  const lastByField = new Map<string, string>();
+  for (const t of typed) {
+    const text = typeof data[t.field] === 'string' ? (data[t.field] as string) : '';
+    tokensLost += t.tokens.filter((token) => !text.includes(token)).length;
+    if (t.tokens.length > 0 && mode === 'at-once') lastByField.set(t.field, t.last);
+  }
+  if (mode === 'turns') {
+    const last = typed.reduce((a, b) => (b.last.length > a.last.length ? b : a)).last;
+    lastByField.set(FIELDS[0]!, last);
+  }
+  for (const [field, last] of lastByField) if (data[field] !== last) fieldsLost += 1;
+  for (const tab of tabs) await tab.close();
+  return {
+    settled,
+    puts,
+    conflicts: puts - saved,
+    typed: typed.reduce((n, t) => n + t.tokens.length, 0),
+    tokensLost,
+    fieldsLost,
   };
 }
 
@@ -196,7 +354,7 @@ test('ours vs the seed design vs the floor', async ({ browser }) => {
     }
   };
 
-  for (const count of TAB_COUNTS) {
+  for (const count of ROWS.includes('propagation') ? TAB_COUNTS : []) {
     for (const system of SYSTEMS)
       while (tabs[system].length < count) tabs[system].push(await systems.open(system));
     summarize('propagation', count, await measure(`p${count}`, count, KEYS, false));
@@ -204,6 +362,44 @@ test('ours vs the seed design vs the floor', async ({ browser }) => {
     if (count === 10)
       summarize('  seen by 2 ms poll', count, await measure(`w${count}`, count, KEYS / 2, true));
   }
+
+  for (const system of SYSTEMS) for (const tab of tabs[system]) await tab.close();
+
+  // Requests and conflicts: ours vs the seed's design, the cases interleaved system by system.
+  const openIn = {
+    ours: (planId: string) => openSection(contexts.ours, planId),
+    seed: async (planId: string) => {
+      const page = await contexts.seed.newPage();
+      await page.goto(`/bench/pages/seed.html?planId=${planId}&key=section-one`);
+      await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+      return page;
+    },
+  };
+  const requestRows: string[][] = [];
+  const requestResults: Record<string, Requests> = {};
+  const cases = ROWS.includes('requests')
+    ? [
+        ...[1, 5, 10].map((n) => ['turns', n] as const),
+        ...[2, 5].map((n) => ['at-once', n] as const),
+      ]
+    : [];
+  for (const [mode, count] of cases)
+    for (const system of ['ours', 'seed'] as const) {
+      console.log(`requests: ${mode} ${count} ${system}…`);
+      const r = await requestsCase(user, openIn[system], system, count, mode);
+      requestResults[`${mode}/${count}/${system}`] = r;
+      requestRows.push([
+        mode === 'turns' ? 'one field, tabs take turns' : 'own field each, all at once',
+        String(count),
+        system,
+        String(r.typed),
+        String(r.puts),
+        String(r.conflicts),
+        String(r.tokensLost),
+        String(r.fieldsLost),
+        r.settled ? 'yes' : `no (${SETTLE_MS / 1000} s)`,
+      ]);
+    }
 
   const out = [
     table(
@@ -239,12 +435,17 @@ test('ours vs the seed design vs the floor', async ({ browser }) => {
       ],
       breakdown,
     ),
+    table(
+      `Requests and conflicts: ${TYPING_MS / 1000} s of typing in one section (goal: ours the same PUTs whatever the tabs, 0 conflicts, 0 lost)`,
+      ['case', 'tabs', 'system', 'keys', 'PUTs', '409s', 'keys lost', 'fields lost', 'settled'],
+      requestRows,
+    ),
   ].join('\n');
   console.log(out);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/compare.json',
-    `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, results }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, results, requests: requestResults }, null, 2)}\n`,
   );
   for (const context of Object.values(contexts)) await context.close();
 });

@@ -44,9 +44,11 @@ window.addEventListener('storage', (event) => {
 });
 
 let timer: ReturnType<typeof setTimeout> | null = null;
+let inFlight = 0;
 async function save(): Promise<void> {
   const { data, version } = store.getState();
   stats.puts += 1;
+  inFlight += 1;
   try {
     const res = await fetch(url, {
       method: 'PUT',
@@ -68,11 +70,14 @@ async function save(): Promise<void> {
   } catch {
     stats.errors += 1;
     stats.status = 'error';
+  } finally {
+    inFlight -= 1;
   }
 }
 // Autosave whenever the section's data changes, from this tab's typing or another tab's.
 store.subscribe((state, previous) => {
-  if (state.data === previous.data) return;
+  // By content: a storage event replaces the object even when only the version moved.
+  if (JSON.stringify(state.data) === JSON.stringify(previous.data)) return;
   if (timer) clearTimeout(timer);
   timer = setTimeout(() => {
     timer = null;
@@ -111,7 +116,7 @@ async function start() {
     if (body.data.version > store.getState().version)
       store.setState({ data: body.data.data, version: body.data.version });
   }
-  (window as unknown as { __seedStats: typeof stats }).__seedStats = stats;
+  Object.assign(window, { __seedStats: stats, __seedIdle: () => timer === null && inFlight === 0 });
   createRoot(document.getElementById('root')!).render(<Seed />);
   document.body.dataset.ready = '1';
 }
