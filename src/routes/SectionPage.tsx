@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { Link, NavLink, useParams } from 'react-router-dom';
 import { useStore } from 'zustand';
+import { useShallow } from 'zustand/shallow';
 import {
   isSectionKey,
   UuidSchema,
@@ -12,8 +13,13 @@ import { onAccessToken } from '../auth.ts';
 import { ConflictDialog } from '../components/ConflictDialog.tsx';
 import { SaveStatus } from '../components/SaveStatus.tsx';
 import { fieldTooLong } from '../sections/field-limit.ts';
-import { SECTIONS, sectionByKey, type SectionDefinition } from '../sections/sections.ts';
-import { getSectionStore } from '../stores/section-store.ts';
+import {
+  SECTIONS,
+  sectionByKey,
+  type FieldDefinition,
+  type SectionDefinition,
+} from '../sections/sections.ts';
+import { getSectionStore, type SectionStore } from '../stores/section-store.ts';
 import { supabase, functionsUrl } from '../supabase-client.ts';
 import { watchPlan } from '../sync/realtime.ts';
 import { connectSync, onReloadRequired, type SyncClient } from '../sync/worker-client.ts';
@@ -79,7 +85,18 @@ function SectionEditor({
   section: SectionDefinition;
 }) {
   const store = getSectionStore(planId, sectionKey);
-  const state = useStore(store);
+  // Everything but the fields' values: a keystroke (here or in another tab) re-renders only its
+  // field (FieldInput), not the whole editor.
+  const state = useStore(
+    store,
+    useShallow((s) => ({
+      loaded: s.loaded,
+      status: s.status,
+      message: s.message,
+      conflict: s.conflict,
+      failure: s.failure,
+    })),
+  );
   const { client, failure, reload } = useSyncClient();
   // The conflict (by server version) the author dismissed with Cancel; a newer one opens again.
   const [dismissed, setDismissed] = useState<number | null>(null);
@@ -186,52 +203,23 @@ function SectionEditor({
         {!state.loaded && !problem && <p className="loading">Loading section…</p>}
         {state.loaded && (
           <form className="section-form" onSubmit={(e) => e.preventDefault()}>
-            {section.fields.map((f) => {
-              const id = `field-${f.name}`;
-              const value = state.data[f.name];
-              const text =
-                typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value);
-              return (
-                <div className="field" key={f.name}>
-                  <label htmlFor={id}>{f.label}</label>
-                  <p className="help" id={`${id}-help`}>
-                    {f.help}
-                  </p>
-                  {f.multiline ? (
-                    <textarea
-                      id={id}
-                      name={f.name}
-                      aria-describedby={`${id}-help`}
-                      rows={4}
-                      readOnly={reload !== null}
-                      value={text}
-                      onChange={(e) => type(f.name, e.target.value)}
-                    />
-                  ) : (
-                    <input
-                      id={id}
-                      name={f.name}
-                      aria-describedby={`${id}-help`}
-                      readOnly={reload !== null}
-                      value={text}
-                      onChange={(e) => type(f.name, e.target.value)}
-                    />
-                  )}
-                  {tooLong[f.name] && (
-                    <p role="alert" className="error">
-                      {tooLong[f.name]}
-                    </p>
-                  )}
-                </div>
-              );
-            })}
+            {section.fields.map((f) => (
+              <FieldInput
+                key={f.name}
+                store={store}
+                field={f}
+                readOnly={reload !== null}
+                tooLong={tooLong[f.name] ?? null}
+                onType={type}
+              />
+            ))}
           </form>
         )}
         {state.status === SAVE_STATUS.conflict && state.conflict && (
-          <ConflictDialog
+          <ConflictDialogWithData
+            store={store}
             open={dialogOpen}
             section={section}
-            mine={state.data}
             conflict={state.conflict}
             busy={resolving}
             onRefresh={() => void resolve('refresh')}
@@ -245,4 +233,65 @@ function SectionEditor({
       </main>
     </div>
   );
+}
+
+/** One field, subscribed to its own value only. */
+const FieldInput = memo(function FieldInput({
+  store,
+  field: f,
+  readOnly,
+  tooLong,
+  onType,
+}: {
+  store: SectionStore;
+  field: FieldDefinition;
+  readOnly: boolean;
+  tooLong: string | null;
+  onType: (name: string, value: string) => void;
+}) {
+  const value = useStore(store, (s) => s.data[f.name]);
+  const id = `field-${f.name}`;
+  const text = typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value);
+  return (
+    <div className="field">
+      <label htmlFor={id}>{f.label}</label>
+      <p className="help" id={`${id}-help`}>
+        {f.help}
+      </p>
+      {f.multiline ? (
+        <textarea
+          id={id}
+          name={f.name}
+          aria-describedby={`${id}-help`}
+          rows={4}
+          readOnly={readOnly}
+          value={text}
+          onChange={(e) => onType(f.name, e.target.value)}
+        />
+      ) : (
+        <input
+          id={id}
+          name={f.name}
+          aria-describedby={`${id}-help`}
+          readOnly={readOnly}
+          value={text}
+          onChange={(e) => onType(f.name, e.target.value)}
+        />
+      )}
+      {tooLong && (
+        <p role="alert" className="error">
+          {tooLong}
+        </p>
+      )}
+    </div>
+  );
+});
+
+/** The dialog, with this tab's values as they are now (the editor itself doesn't follow them). */
+function ConflictDialogWithData({
+  store,
+  ...props
+}: { store: SectionStore } & Omit<Parameters<typeof ConflictDialog>[0], 'mine'>) {
+  const mine = useStore(store, (s) => s.data);
+  return <ConflictDialog {...props} mine={mine} />;
 }
