@@ -26,7 +26,7 @@ const SELECTOR = '#field-motivation';
 const ROWS = process.env.MPFS_BENCH_ROWS?.split(',') ?? ['propagation', 'requests'];
 const TAB_COUNTS = [2, 10, 20];
 /** Keystrokes per system and tab count, in rounds of ROUND per system. */
-const KEYS = QUICK ? 20 : 200;
+const KEYS = QUICK ? 20 : 100;
 const ROUND = 10;
 const WARMUP = 5;
 /** A receiver that hasn't shown a value by then counts as missed (the seed can lose one). */
@@ -357,6 +357,7 @@ test('ours vs the seed design vs the floor', async ({ browser }) => {
   for (const count of ROWS.includes('propagation') ? TAB_COUNTS : []) {
     for (const system of SYSTEMS)
       while (tabs[system].length < count) tabs[system].push(await systems.open(system));
+    console.log(`propagation: ${count} tabs…`);
     summarize('propagation', count, await measure(`p${count}`, count, KEYS, false));
     // As a new user would measure it: a 2 ms poll of the field in every other tab.
     if (count === 10)
