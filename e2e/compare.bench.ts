@@ -359,6 +359,19 @@ test('ours vs the seed design vs the floor', async ({ browser }) => {
       while (tabs[system].length < count) tabs[system].push(await systems.open(system));
     console.log(`propagation: ${count} tabs…`);
     summarize('propagation', count, await measure(`p${count}`, count, KEYS, false));
+    // Printed as it goes: a run cut short still shows the tab counts it finished.
+    console.log(
+      rows
+        .slice(-3)
+        .map((r) => `| ${r.join(' | ')} |`)
+        .join('\n'),
+    );
+    console.log(
+      breakdown
+        .slice(-3)
+        .map((r) => `| ${r.join(' | ')} |`)
+        .join('\n'),
+    );
     // As a new user would measure it: a 2 ms poll of the field in every other tab.
     if (count === 10)
       summarize('  seen by 2 ms poll', count, await measure(`w${count}`, count, KEYS / 2, true));
