@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { Link, NavLink, useParams } from 'react-router-dom';
 import { useStore } from 'zustand';
+import { useShallow } from 'zustand/shallow';
 import {
   isSectionKey,
   UuidSchema,
@@ -15,8 +16,13 @@ import { EditorHeader } from '../components/EditorHeader.tsx';
 import { SaveStatus } from '../components/SaveStatus.tsx';
 import { fieldTooLong } from '../sections/field-limit.ts';
 import { progressText } from '../sections/progress.ts';
-import { SECTIONS, sectionByKey, type SectionDefinition } from '../sections/sections.ts';
-import { getSectionStore } from '../stores/section-store.ts';
+import {
+  SECTIONS,
+  sectionByKey,
+  type FieldDefinition,
+  type SectionDefinition,
+} from '../sections/sections.ts';
+import { getSectionStore, type SectionStore } from '../stores/section-store.ts';
 import { authSynced } from '../session/session-link.ts';
 import { functionsUrl } from '../supabase-client.ts';
 import { watchPlan } from '../sync/realtime.ts';
@@ -79,7 +85,19 @@ function SectionEditor({
   section: SectionDefinition;
 }) {
   const store = getSectionStore(planId, sectionKey);
-  const state = useStore(store);
+  // Everything but the fields' values: a keystroke (here or in another tab) re-renders only its
+  // field (FieldInput), not the whole editor.
+  const state = useStore(
+    store,
+    useShallow((s) => ({
+      loaded: s.loaded,
+      status: s.status,
+      message: s.message,
+      conflict: s.conflict,
+      failure: s.failure,
+      savedAt: s.savedAt,
+    })),
+  );
   const { client, failure, reload } = useSyncClient();
   // The conflict (by server version) the author dismissed with Cancel; a newer one opens again.
   const [dismissed, setDismissed] = useState<number | null>(null);
@@ -169,11 +187,7 @@ function SectionEditor({
       <main>
         <h1>{section.title}</h1>
         <p className="intro">{section.intro}</p>
-        {state.loaded && (
-          <p className="progress" data-testid="section-progress">
-            {progressText(section, state.data)}
-          </p>
-        )}
+        {state.loaded && <SectionProgress store={store} section={section} />}
         <SaveStatus status={state.status} message={state.message} savedAt={state.savedAt} />
         {reload && (
           <p role="alert" className="error">
@@ -197,52 +211,23 @@ function SectionEditor({
         {!state.loaded && !problem && <p className="loading">Loading section…</p>}
         {state.loaded && (
           <form className="section-form" onSubmit={(e) => e.preventDefault()}>
-            {section.fields.map((f) => {
-              const id = `field-${f.name}`;
-              const value = state.data[f.name];
-              const text =
-                typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value);
-              return (
-                <div className="field" key={f.name}>
-                  <label htmlFor={id}>{f.label}</label>
-                  <p className="help" id={`${id}-help`}>
-                    {f.help}
-                  </p>
-                  {f.multiline ? (
-                    <AutoGrowTextarea
-                      id={id}
-                      name={f.name}
-                      aria-describedby={`${id}-help`}
-                      rows={3}
-                      readOnly={reload !== null}
-                      value={text}
-                      onChange={(e) => type(f.name, e.target.value)}
-                    />
-                  ) : (
-                    <input
-                      id={id}
-                      name={f.name}
-                      aria-describedby={`${id}-help`}
-                      readOnly={reload !== null}
-                      value={text}
-                      onChange={(e) => type(f.name, e.target.value)}
-                    />
-                  )}
-                  {tooLong[f.name] && (
-                    <p role="alert" className="error">
-                      {tooLong[f.name]}
-                    </p>
-                  )}
-                </div>
-              );
-            })}
+            {section.fields.map((f) => (
+              <FieldInput
+                key={f.name}
+                store={store}
+                field={f}
+                readOnly={reload !== null}
+                tooLong={tooLong[f.name] ?? null}
+                onType={type}
+              />
+            ))}
           </form>
         )}
         {state.status === SAVE_STATUS.conflict && state.conflict && (
-          <ConflictDialog
+          <ConflictDialogWithData
+            store={store}
             open={dialogOpen}
             section={section}
-            mine={state.data}
             conflict={state.conflict}
             busy={resolving}
             onRefresh={() => void resolve('refresh')}
@@ -272,4 +257,75 @@ function PlanNotAvailable() {
       </p>
     </main>
   );
+}
+
+/** "N of M filled", following the fields' values on its own (the editor doesn't). */
+function SectionProgress({ store, section }: { store: SectionStore; section: SectionDefinition }) {
+  const data = useStore(store, (s) => s.data);
+  return (
+    <p className="progress" data-testid="section-progress">
+      {progressText(section, data)}
+    </p>
+  );
+}
+
+/** One field, subscribed to its own value only. */
+const FieldInput = memo(function FieldInput({
+  store,
+  field: f,
+  readOnly,
+  tooLong,
+  onType,
+}: {
+  store: SectionStore;
+  field: FieldDefinition;
+  readOnly: boolean;
+  tooLong: string | null;
+  onType: (name: string, value: string) => void;
+}) {
+  const value = useStore(store, (s) => s.data[f.name]);
+  const id = `field-${f.name}`;
+  const text = typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value);
+  return (
+    <div className="field">
+      <label htmlFor={id}>{f.label}</label>
+      <p className="help" id={`${id}-help`}>
+        {f.help}
+      </p>
+      {f.multiline ? (
+        <AutoGrowTextarea
+          id={id}
+          name={f.name}
+          aria-describedby={`${id}-help`}
+          rows={3}
+          readOnly={readOnly}
+          value={text}
+          onChange={(e) => onType(f.name, e.target.value)}
+        />
+      ) : (
+        <input
+          id={id}
+          name={f.name}
+          aria-describedby={`${id}-help`}
+          readOnly={readOnly}
+          value={text}
+          onChange={(e) => onType(f.name, e.target.value)}
+        />
+      )}
+      {tooLong && (
+        <p role="alert" className="error">
+          {tooLong}
+        </p>
+      )}
+    </div>
+  );
+});
+
+/** The dialog, with this tab's values as they are now (the editor itself doesn't follow them). */
+function ConflictDialogWithData({
+  store,
+  ...props
+}: { store: SectionStore } & Omit<Parameters<typeof ConflictDialog>[0], 'mine'>) {
+  const mine = useStore(store, (s) => s.data);
+  return <ConflictDialog {...props} mine={mine} />;
 }

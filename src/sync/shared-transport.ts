@@ -1,8 +1,8 @@
 // The usual transport: one SharedWorker per browser profile, reached through Comlink.
 import * as Comlink from 'comlink';
 import { z } from 'zod';
-import { workerLockName, type WorkerSessionApi } from '../../worker/protocol.ts';
-import type { Transport } from './connection.ts';
+import { workerLockName, type TabEvent, type WorkerSessionApi } from '../../worker/protocol.ts';
+import type { Endpoint, Transport } from './connection.ts';
 
 /**
  * The SharedWorker's name, kept in localStorage so every tab of the profile constructs the same one.
@@ -75,12 +75,17 @@ export const sharedWorkerTransport: Transport = {
       extendedLifetime: true,
     } as WorkerOptions);
     const session = Comlink.wrap<WorkerSessionApi>(worker.port);
+    // Events come on a port of their own, one postMessage each: a Comlink proxy would answer every
+    // patch back to the worker, doubling its messages per keystroke (worker/adapters/tab-link.ts).
+    const events = new MessageChannel();
+    events.port1.onmessage = (message: MessageEvent) => onEvent(message.data as TabEvent);
     return {
       session: session as unknown as WorkerSessionApi,
-      listener: Comlink.proxy(onEvent),
+      listener: Comlink.transfer(events.port2, [events.port2]) as unknown as Endpoint['listener'],
       dispose() {
         session[Comlink.releaseProxy]();
         worker.port.close();
+        events.port1.close();
       },
     };
   },

@@ -44,3 +44,24 @@ export function comlinkTabLink(listener: Listener): TabLink {
     },
   };
 }
+
+/**
+ * A tab's events as a raw MessagePort (the SharedWorker transport): each event is one
+ * postMessage, with no reply per event as a Comlink call has. Closing the link closes the port.
+ */
+export function portListener(port: MessagePort): Listener {
+  return Object.assign((event: TabEvent) => port.postMessage(event), {
+    [Comlink.releaseProxy]: () => port.close(),
+  });
+}
+
+/** A session whose hello also takes a MessagePort for the tab's events (see portListener). */
+export function acceptEventPort<S extends { hello(hello: never, listener: Listener): unknown }>(
+  session: S,
+): S {
+  const hello = session.hello.bind(session) as (hello: never, listener: unknown) => unknown;
+  return Object.assign(session, {
+    hello: (h: never, listener: unknown) =>
+      hello(h, listener instanceof MessagePort ? portListener(listener) : listener),
+  });
+}
