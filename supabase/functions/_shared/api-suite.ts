@@ -1178,11 +1178,12 @@ export function defineApiSuite(open: () => Promise<TestDatabase>, options: ApiSu
       expect(session).toMatchObject({
         access_token: expect.any(String),
         token_type: 'bearer',
-        expires_in: 3600,
+        // Local auth's access tokens live 10 minutes (server/auth.ts ACCESS_TOKEN_TTL_DEFAULT).
+        expires_in: 600,
         expires_at: expect.any(Number),
         refresh_token: expect.any(String),
       });
-      expect(Math.abs((session.expires_at as number) - Date.now() / 1000 - 3600)).toBeLessThan(30);
+      expect(Math.abs((session.expires_at as number) - Date.now() / 1000 - 600)).toBeLessThan(30);
       expect(session.user).toMatchObject({
         id: expect.any(String),
         email: 'new.user@example.com',
