@@ -33,8 +33,7 @@ const appFetch: typeof fetch = (input, init) => {
   if (method === 'POST' && url.pathname.endsWith(LOGOUT_PATH)) {
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
     const token = /^Bearer (.+)$/i.exec(headers.get('authorization') ?? '')?.[1];
-    if (token && !revokeQueue.pending().some((e) => e.accessToken === token))
-      revokeQueue.add({ accessToken: token });
+    if (token) revokeQueue.add({ accessToken: token });
     return Promise.resolve(new Response(null, { status: 204 }));
   }
   return network(input, init);

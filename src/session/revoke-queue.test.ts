@@ -92,4 +92,12 @@ describe('revoke queue', () => {
     queue.add({ accessToken: 'a1', refreshToken: 'r1' });
     expect(queue.pending()).toEqual([{ accessToken: 'a1', refreshToken: 'r1' }]);
   });
+
+  it('keeps the refresh token it knew when the same session is queued again without one', () => {
+    const { queue } = setup([]);
+    // sign-out.ts queues both tokens, then supabase-js's own POST /logout queues the access token.
+    queue.add({ accessToken: 'a1', refreshToken: 'r1' });
+    queue.add({ accessToken: 'a1' });
+    expect(queue.pending()).toEqual([{ accessToken: 'a1', refreshToken: 'r1' }]);
+  });
 });

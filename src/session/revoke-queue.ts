@@ -87,10 +87,15 @@ export function createRevokeQueue(deps: RevokeQueueDeps) {
 
   return {
     pending: read,
-    /** Remembers a session to revoke (once per access token). */
+    /** Remembers a session to revoke, once per access token, keeping a refresh token known before. */
     add(entry: PendingRevoke): void {
-      const entries = read().filter((e) => e.accessToken !== entry.accessToken);
-      write([...entries, entry]);
+      const all = read();
+      const known = all.find((e) => e.accessToken === entry.accessToken);
+      const refreshToken = entry.refreshToken ?? known?.refreshToken;
+      write([
+        ...all.filter((e) => e !== known),
+        { accessToken: entry.accessToken, ...(refreshToken ? { refreshToken } : {}) },
+      ]);
     },
     /** Sends every queued revocation; keeps those that couldn't be sent. */
     async flush(): Promise<PendingRevoke[]> {
