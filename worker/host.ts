@@ -12,6 +12,7 @@ import {
   MESSAGES,
   initialState,
   sectionId,
+  sectionStatuses,
   statusOf,
   step,
   viewOf,
@@ -178,6 +179,8 @@ export class SyncHost {
   private readonly denied = new Set<string>();
   /** userKey → ISO time the server last confirmed a save of that section (the view's savedAt). */
   private readonly savedAt = new Map<string, string>();
+  /** R23: the statuses last sent to each user's tabs, as JSON. */
+  private readonly statusesSent = new Map<string, string>();
   /** U6: the previous build's unsaved edits (no user): sealed until a user proves the plan. */
   private readonly legacy = new Map<string, { outbox: OutboxRecord; snapshot?: SnapshotRecord }>();
   /** U6: plans a user's read proved theirs (plan id → user). */
@@ -351,6 +354,8 @@ export class SyncHost {
     const { state, effects } = step({ ...this.engineOf(user), ...this.counters }, input);
     this.engines.set(user, state);
     this.counters = { editSeq: state.editSeq, idSeq: state.idSeq, rng: state.rng };
+    // R23: before the effects, so a tab's last event of a step stays its view or patch.
+    this.statusesMaybeChanged(user);
     const writes: Promise<void>[] = [];
     for (const effect of effects) {
       try {
@@ -471,6 +476,22 @@ export class SyncHost {
   private withSavedAt(user: string, view: SectionView): SectionView {
     const savedAt = this.savedAt.get(userKey(user, sectionId(view.planId, view.sectionKey)));
     return savedAt === undefined ? view : { ...view, savedAt };
+  }
+
+  /** R23: every tab of this user hears the sections' statuses when one changed (U1: theirs only). */
+  private statusesMaybeChanged(user: string): void {
+    const engine = this.engines.get(user);
+    const sections = engine ? sectionStatuses(engine) : [];
+    const text = JSON.stringify(sections);
+    if (this.statusesSent.get(user) === text) return;
+    this.statusesSent.set(user, text);
+    this.send(this.tabsOf(user), { type: 'statuses', sections });
+  }
+
+  /** R23: a tab just bound to this user hears the statuses as they are. */
+  private sendStatuses(user: string, tab: string): void {
+    const engine = this.engines.get(user);
+    this.send([tab], { type: 'statuses', sections: engine ? sectionStatuses(engine) : [] });
   }
 
   private send(tabs: readonly string[], event: TabEvent): void {
@@ -834,6 +855,7 @@ export class SyncHost {
     this.tokens.set(user, accessToken);
     ctx.user = user;
     if (was !== null && was !== user && ctx.tabId !== null) this.rebind(ctx.tabId, was, user);
+    if (ctx.tabId !== null && was !== user) this.sendStatuses(user, ctx.tabId);
     if (accessToken !== before) {
       this.clearRefresh(user);
       void this.dispatch(user, { type: 'auth-changed', signedIn: true });

@@ -33,6 +33,14 @@ export const SAVE_STATUS = {
   error: 'error',
 } as const;
 export type SaveStatus = (typeof SAVE_STATUS)[keyof typeof SAVE_STATUS];
+export const SaveStatusSchema = z.enum([
+  SAVE_STATUS.saved,
+  SAVE_STATUS.pending,
+  SAVE_STATUS.saving,
+  SAVE_STATUS.savedLocally,
+  SAVE_STATUS.conflict,
+  SAVE_STATUS.error,
+]);
 
 /** A view's `message` the app words on its own ("Sign in again to save"); the engine sends it. */
 export const SESSION_EXPIRED_MESSAGE =
@@ -131,7 +139,26 @@ export type TabEvent =
   /** R11: a save got 401: renew the session (supabase `refreshSession()`) and `setAuth` it. */
   | { type: 'refresh-session' }
   /** The user this tab's session is bound to signed out on this profile: leave the editor. */
-  | { type: 'signed-out'; userId: string };
+  | { type: 'signed-out'; userId: string }
+  /**
+   * R23: the status of every section the worker holds for this tab's user (open in any tab, or
+   * unsaved), whole, whenever one changes and when the tab binds. Additive: older tabs ignore it.
+   */
+  | SectionStatusesEvent;
+
+/** R23: one section's status as the navigation shows it. */
+export const SectionStatusEntrySchema = z.object({
+  planId: z.uuid(),
+  sectionKey: SectionKeySchema,
+  status: SaveStatusSchema,
+});
+export type SectionStatusEntry = z.infer<typeof SectionStatusEntrySchema>;
+/** A tab validates it before showing it (the worker may be another build). */
+export const SectionStatusesEventSchema = z.object({
+  type: z.literal('statuses'),
+  sections: z.array(SectionStatusEntrySchema).max(10_000),
+});
+export type SectionStatusesEvent = z.infer<typeof SectionStatusesEventSchema>;
 
 export interface Hello {
   protocolVersion: number;

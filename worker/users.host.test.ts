@@ -549,3 +549,52 @@ describe('U1–U5 under random sign-ins, sign-outs, failures and restarts', () =
     },
   );
 });
+
+describe("R23: each section's status reaches every tab of its user, and only theirs", () => {
+  const TWO = 'section-two' as const;
+  const statuses = (tab: Tab) =>
+    tab.events.flatMap((e) => (e.type === 'statuses' ? [e.sections] : []));
+  const last = (tab: Tab) => statuses(tab).at(-1) ?? [];
+
+  it('another tab of the same user hears an edit of a section it has not open; another user never does', async () => {
+    const { host } = world();
+    const a1 = await connect(host, 'tab-a1', TOKEN_A);
+    const a2 = await connect(host, 'tab-a2', TOKEN_A);
+    const b = await connect(host, 'tab-b', TOKEN_B);
+    // A tab hears the statuses as they are when it binds, before anything is open.
+    expect(statuses(a1)[0]).toEqual([]);
+    await opened(a1, PLAN_A);
+    expect((await a2.session.open(PLAN_A, TWO)).ok).toBe(true);
+    await opened(b, PLAN_B);
+    await a2.session.edit(PLAN_A, TWO, { stage: 'typed in tab a2' });
+    expect(last(a1)).toEqual([
+      { planId: PLAN_A, sectionKey: KEY, status: 'saved' },
+      { planId: PLAN_A, sectionKey: TWO, status: 'pending' },
+    ]);
+    expect(last(a2)).toEqual(last(a1));
+    await advance(SAVE_DEBOUNCE_MS);
+    await host.idle();
+    expect(last(a1)).toEqual([
+      { planId: PLAN_A, sectionKey: KEY, status: 'saved' },
+      { planId: PLAN_A, sectionKey: TWO, status: 'saved' },
+    ]);
+    // U1: B's tab only ever heard of B's section.
+    const heardByB = statuses(b).flat();
+    expect(heardByB.length).toBeGreaterThan(0);
+    expect(heardByB.every((e) => e.planId === PLAN_B)).toBe(true);
+    // A tab binding later hears the current summary at once.
+    const a3 = await connect(host, 'tab-a3', TOKEN_A);
+    expect(statuses(a3)).toEqual([last(a1)]);
+  });
+
+  it('an unchanged summary is not sent again on every keystroke', async () => {
+    const { host } = world();
+    const a1 = await connect(host, 'tab-a1', TOKEN_A);
+    await opened(a1, PLAN_A);
+    const before = statuses(a1).length;
+    await a1.session.edit(PLAN_A, KEY, { motivation: 'o' });
+    await a1.session.edit(PLAN_A, KEY, { motivation: 'on' });
+    await a1.session.edit(PLAN_A, KEY, { motivation: 'one' });
+    expect(statuses(a1).length).toBe(before + 1);
+  });
+});

@@ -4,3 +4,4 @@ export * from './json.ts';
 export * from './random.ts';
 export * from './step.ts';
 export * from './types.ts';
+export * from './summary.ts';
