@@ -4,7 +4,7 @@ import { statusText } from './status-words.ts';
 export { STATUS_WORDS } from './status-words.ts';
 
 /** One shape per status, so it never rests on colour alone (the words say it too). */
-function StatusIcon({ status }: { status: Status }) {
+export function StatusIcon({ status }: { status: Status }) {
   const common = {
     width: 16,
     height: 16,

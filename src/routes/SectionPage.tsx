@@ -1,5 +1,5 @@
 import { memo, useEffect, useState } from 'react';
-import { Link, NavLink, useParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/shallow';
 import {
@@ -14,10 +14,10 @@ import { AutoGrowTextarea } from '../components/AutoGrowTextarea.tsx';
 import { ConflictDialog } from '../components/ConflictDialog.tsx';
 import { EditorHeader } from '../components/EditorHeader.tsx';
 import { SaveStatus } from '../components/SaveStatus.tsx';
+import { SectionNav } from '../components/SectionNav.tsx';
 import { fieldTooLong } from '../sections/field-limit.ts';
 import { progressText } from '../sections/progress.ts';
 import {
-  SECTIONS,
   sectionByKey,
   type FieldDefinition,
   type SectionDefinition,
@@ -175,15 +175,11 @@ function SectionEditor({
   return (
     <div className="editor-layout">
       <EditorHeader planId={planId} />
-      <nav aria-label="Plan sections">
-        <ol>
-          {SECTIONS.map((s) => (
-            <li key={s.key}>
-              <NavLink to={`/plans/${planId}/${s.key}`}>{s.title}</NavLink>
-            </li>
-          ))}
-        </ol>
-      </nav>
+      <SectionNav
+        planId={planId}
+        current={sectionKey}
+        currentStatus={state.loaded ? state.status : null}
+      />
       <main>
         <h1>{section.title}</h1>
         <p className="intro">{section.intro}</p>

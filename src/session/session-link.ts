@@ -2,6 +2,7 @@
 // sign-out (this tab's or another's) reaches it as setAuth, in the order they happened. A tab
 // connects to the worker once someone is signed in in it, and stays connected.
 import { getAuthState, signedOutElsewhere, subscribeAuth, userIdOf } from '../auth.ts';
+import { resetNavStatuses } from '../stores/nav-status-store.ts';
 import { resetSectionStores } from '../stores/section-store.ts';
 import { functionsUrl } from '../supabase-client.ts';
 import { connectSync, onSignedOut, type SyncClient } from '../sync/worker-client.ts';
@@ -22,7 +23,10 @@ function update(): void {
   const userId = userIdOf(auth);
   if (userId !== user) {
     // What this tab mirrors of one user's sections must not show under another's.
-    if (user !== null) resetSectionStores();
+    if (user !== null) {
+      resetSectionStores();
+      resetNavStatuses();
+    }
     if (userId !== null) void sendRevokes();
     user = userId;
   }

@@ -9,6 +9,7 @@ import {
   type TabEvent,
   type WorkerResult,
 } from '../../worker/protocol.ts';
+import { receiveStatuses } from '../stores/nav-status-store.ts';
 import { getSectionStore } from '../stores/section-store.ts';
 import { supabase } from '../supabase-client.ts';
 import { Connection } from './connection.ts';
@@ -63,6 +64,12 @@ function onEvent(event: TabEvent): void {
     case 'signed-out':
       for (const listener of signedOutListeners) listener(event.userId);
       break;
+    case 'statuses': {
+      // R23: checked against the protocol's schema before the navigation shows it.
+      const received = receiveStatuses(event);
+      if (!received.ok) console.warn(received.message);
+      break;
+    }
   }
 }
 
