@@ -32,6 +32,11 @@ export interface SectionStore extends StoreApi<SectionState> {
   /** The section opened again on a new worker after the old one died. */
   reopened(view: SectionView): void;
   fail(message: string): void;
+  /**
+   * How many fields hold a value typed here that the worker never took: not acknowledged yet
+   * (so not in IndexedDB, R3), or refused. Nothing else has them: closing the tab loses them.
+   */
+  onlyInMemory(): number;
 }
 
 const initial: SectionState = {
@@ -52,6 +57,8 @@ export function createSectionStore(): SectionStore {
   const unacked = new Map<string, number>();
   // The newest value the worker sent for such a field, to apply if it turns out newer than ours.
   const held = new Map<string, { value: unknown; seq: number }>();
+  // Fields whose last edit the worker refused: what is on screen exists nowhere else.
+  const refused = new Set<string>();
 
   // The worker's number for the value each field shows (our acknowledged edit, a patch, a view):
   // answers, patches and views travel on different MessagePorts, so one numbered lower may
@@ -66,6 +73,7 @@ export function createSectionStore(): SectionStore {
       else if (newer(name, seq)) {
         next[name] = value;
         fieldSeq.set(name, seq);
+        refused.delete(name);
       }
     }
     return next;
@@ -90,7 +98,10 @@ export function createSectionStore(): SectionStore {
         }
         unacked.delete(name);
         // A refused edit (no seq) leaves the field to whatever the worker sends next.
-        if (seq < Number.MAX_SAFE_INTEGER) fieldSeq.set(name, seq);
+        if (seq < Number.MAX_SAFE_INTEGER) {
+          fieldSeq.set(name, seq);
+          refused.delete(name);
+        } else refused.add(name);
         const h = held.get(name);
         held.delete(name);
         // Another tab's edit that the worker applied after ours wins, as it did in the worker; so
@@ -98,6 +109,7 @@ export function createSectionStore(): SectionStore {
         if (h && h.seq >= seq) {
           resolved[name] = h.value;
           fieldSeq.set(name, h.seq);
+          refused.delete(name);
         }
       }
       if (Object.keys(resolved).length > 0)
@@ -136,6 +148,11 @@ export function createSectionStore(): SectionStore {
         };
       });
     },
+    onlyInMemory() {
+      let count = unacked.size;
+      for (const name of refused) if (!unacked.has(name)) count += 1;
+      return count;
+    },
     fail(message: string) {
       // The worker didn't take it: nothing may claim the edit is saved.
       store.setState((s) => ({
@@ -161,6 +178,11 @@ export function getSectionStore(planId: string, sectionKey: SectionKey): Section
     stores.set(key, store);
   }
   return store;
+}
+
+/** Per section this tab mirrors: how many fields hold an edit only this tab's memory has. */
+export function onlyInMemoryCounts(): number[] {
+  return [...stores.values()].map((store) => store.onlyInMemory());
 }
 
 /** Forgets every section this tab mirrors (the signed-in user changed). */
