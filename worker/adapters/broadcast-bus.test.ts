@@ -64,6 +64,14 @@ describe('broadcast bus', () => {
     );
     const patch = await aEvents.next((e) => e.type === 'patch');
     expect(patch).toMatchObject({ type: 'patch', fields: { motivation: 'over the bus' } });
+    // R23: the sections' statuses travel too.
+    const statuses = await aEvents.next(
+      (e) => e.type === 'statuses' && e.sections.some((x) => x.status === 'pending'),
+    );
+    expect(statuses).toEqual({
+      type: 'statuses',
+      sections: [{ planId: PLAN, sectionKey: 'section-one', status: 'pending' }],
+    });
     // Bad arguments are answered as data by the session, as over Comlink.
     expect(await a.session.open('not-a-uuid', 'section-one')).toMatchObject({
       ok: false,

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { SectionDataSchema, SectionKeySchema } from '../../supabase/functions/_shared/schema.ts';
 import {
+  SectionStatusesEventSchema,
   WORKER_CODES,
   type TabEvent,
   type WorkerResult,
@@ -67,6 +68,7 @@ const TabEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reload'), reason: z.string() }),
   z.object({ type: z.literal('refresh-session') }),
   z.object({ type: z.literal('signed-out'), userId: z.string() }),
+  SectionStatusesEventSchema,
 ]);
 
 const BusReplySchema = z.object({
