@@ -34,6 +34,9 @@ export const MESSAGES = {
   /** U3: the words of WORKER_CODES.NOT_AVAILABLE (the app shows the same). */
   notAvailable:
     "This plan isn't available to you. Check the address, or sign in with the account that owns it.",
+  /** U7: an open plan's section list answered 404: deleted (here or elsewhere) or no longer yours. */
+  planGone:
+    "This plan isn't available to you any more: it was deleted (in another tab or on another device). Nothing more can be saved to it, and edits here not yet saved were discarded with it. Go back to your plans.",
 } as const;
 
 /**
