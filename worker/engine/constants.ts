@@ -1,5 +1,5 @@
 // The engine's timing and wording: one place, so tests, docs and the app agree.
-import { SESSION_EXPIRED_MESSAGE } from '../protocol.ts';
+import { PLAN_GONE_MESSAGE, SESSION_EXPIRED_MESSAGE } from '../protocol.ts';
 
 /** The save window: the first edit after a quiet period arms it; one save when it ends (R4). */
 export const SAVE_DEBOUNCE_MS = 600;
@@ -35,8 +35,7 @@ export const MESSAGES = {
   notAvailable:
     "This plan isn't available to you. Check the address, or sign in with the account that owns it.",
   /** U7: an open plan's section list answered 404: deleted (here or elsewhere) or no longer yours. */
-  planGone:
-    "This plan isn't available to you any more: it was deleted (in another tab or on another device). Nothing more can be saved to it, and edits here not yet saved were discarded with it. Go back to your plans.",
+  planGone: PLAN_GONE_MESSAGE,
 } as const;
 
 /**
