@@ -23,37 +23,55 @@ export interface PlansState {
   tell(change: PlanChange): void;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 export function usePlans(): PlansState {
   const userId = userIdOf(useAuth());
-  const [plans, setPlans] = useState<BusinessPlan[] | null>(null);
+  // Whose list `plans` is: another user's is never shown (U1), even before the next answer.
+  const [plans, setPlans] = useState<{ user: string; list: BusinessPlan[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [deleted, setDeleted] = useState<ReadonlySet<string>>(new Set());
+  const [deleted, setDeleted] = useState<{ user: string; ids: ReadonlySet<string> } | null>(null);
   const shown = useRef<BusinessPlan[] | null>(null);
   const gone = useRef(new Set<string>());
 
-  const show = useCallback((next: BusinessPlan[], vanished: readonly string[] = []) => {
-    if (vanished.length > 0) {
-      for (const id of vanished) gone.current.add(id);
-      setDeleted(new Set(gone.current));
-    }
-    shown.current = next;
-    setPlans(next);
-  }, []);
+  const show = useCallback(
+    (user: string, next: BusinessPlan[], vanished: readonly string[] = []) => {
+      if (vanished.length > 0) {
+        for (const id of vanished) gone.current.add(id);
+        setDeleted({ user, ids: new Set(gone.current) });
+      }
+      shown.current = next;
+      setPlans({ user, list: next });
+    },
+    [],
+  );
 
   useEffect(() => {
     if (userId === null) return;
     let alive = true;
-    const refetch = () =>
+    // Another user's list never shows through (U1): start over.
+    shown.current = null;
+    gone.current = new Set();
+    // Only the latest request's answer counts: news that arrives while one is on its way may be
+    // newer than that answer, so it asks again (an older answer would drop a new plan).
+    let requested = 0;
+    let answered = 0;
+    let listedBefore: ReadonlySet<string> | null = null;
+    const refetch = () => {
+      const n = ++requested;
       void listPlans().then((result) => {
-        if (!alive) return;
+        if (!alive || n !== requested) return;
+        answered = n;
         if (!result.ok) return setError(result.message);
         setError(null);
-        // A plan listed before and missing now was deleted elsewhere (another device).
+        // Listed by the previous answer and missing now: deleted meanwhile (another device).
         const listed = new Set(result.value.map((p) => p.id));
-        const vanished = (shown.current ?? []).filter((p) => !listed.has(p.id)).map((p) => p.id);
+        const vanished = [...(listedBefore ?? [])].filter((id) => !listed.has(id));
+        listedBefore = listed;
         for (const id of vanished) gone.current.add(id);
-        show(mergeFetched(result.value, shown.current, gone.current), vanished);
+        show(userId, mergeFetched(result.value, shown.current, gone.current), vanished);
       });
+    };
     refetch();
     const onVisible = () => {
       if (document.visibilityState === 'visible') refetch();
@@ -64,9 +82,10 @@ export function usePlans(): PlansState {
     const stop = onPlanNews((news) => {
       if (!alive || news.userId !== userId) return;
       if (news.type === 'deleted') gone.current.add(news.planId);
+      if (answered !== requested) refetch();
       // Before the first list the fetch brings it all; a deletion is remembered meanwhile.
       if (shown.current === null) return;
-      show(applyNews(shown.current, news), news.type === 'deleted' ? [news.planId] : []);
+      show(userId, applyNews(shown.current, news), news.type === 'deleted' ? [news.planId] : []);
     });
     return () => {
       alive = false;
@@ -84,5 +103,11 @@ export function usePlans(): PlansState {
     [userId],
   );
 
-  return { plans, error, deleted, tell };
+  const mine = userId !== null;
+  return {
+    plans: mine && plans?.user === userId ? plans.list : null,
+    error,
+    deleted: mine && deleted?.user === userId ? deleted.ids : NONE,
+    tell,
+  };
 }
