@@ -11,7 +11,9 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  new.updated_at := now();
+  -- The time of the write, not of the transaction's start: a rename that waited for another's row
+  -- lock writes after it, so the later write always has the later time.
+  new.updated_at := clock_timestamp();
   return new;
 end;
 $$;

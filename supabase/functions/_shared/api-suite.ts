@@ -310,6 +310,23 @@ export function defineApiSuite(open: () => Promise<TestDatabase>, options: ApiSu
       expect((await listOf(alice))[0]!.title).toBe('Final');
     });
 
+    it('lets concurrent renames all succeed, the last one written staying (last writer wins)', async () => {
+      const planId = await newPlan(alice, 'Start');
+      const titles = Array.from({ length: 10 }, (_, i) => `Tab ${i}`);
+      const answers = await Promise.all(
+        titles.map((title) => rename(alice, planId, { body: { title } })),
+      );
+      for (const answer of answers) expect(answer.status).toBe(200);
+      const final = (await listOf(alice))[0]!;
+      expect(titles).toContain(final.title);
+      // The stored title is the one whose answer carries the latest updated_at.
+      const latest = answers
+        .map((a) => a.json.data as { title: string; updated_at: string })
+        .sort((a, b) => a.updated_at.localeCompare(b.updated_at))
+        .at(-1)!;
+      expect(final.updated_at).toBe(latest.updated_at);
+    });
+
     it('deletes a plan and every section of it', async () => {
       const planId = await newPlan(alice);
       const kept = await newPlan(alice, 'Kept');
