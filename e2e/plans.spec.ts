@@ -166,14 +166,13 @@ test('delete asks first, takes the sections with it, and open editors elsewhere 
   expect(sections.body.error).toBe('NOT_FOUND');
   expect((await api(user, `plan-sections/section-two?planId=${planId}`)).status).toBe(404);
 
-  // The editor in the other tab ends as soon as its worker looks (focus), with the reason.
-  await focus(editor);
+  // The editor in the other tab of this device ends at once (no focus, no reload), with why.
   const gone = (page: Page) =>
     page.getByRole('heading', { name: "This plan isn't available to you" });
   await expect(gone(editor)).toBeVisible();
   await expect(editor.locator('main')).toContainText('it was deleted');
   await expect(saveStatus(editor)).toHaveCount(0);
-  // And on the other device.
+  // The other device's editor when it looks again (focus, visibility, the poll).
   await focus(phoneEditor);
   await expect(gone(phoneEditor)).toBeVisible();
   await expect(phoneEditor.locator('main')).toContainText(
