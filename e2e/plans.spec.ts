@@ -70,10 +70,14 @@ test('create, list by last edit, rename in one tab → the other tab and the oth
   const phoneEditor = await openSection(phone, bakery);
   await expect(phoneEditor.getByTestId('plan-title')).toHaveText('Corner bakery');
 
-  // Escape cancels: nothing is sent, the title stays.
-  await list.getByRole('button', { name: 'Rename Night café' }).click();
-  await list.getByLabel('New title').fill('Never mind');
-  await list.getByLabel('New title').press('Escape');
+  // By keyboard: Enter on Rename opens the field with the title selected; Escape cancels, nothing
+  // is sent, the title stays.
+  await list.getByRole('button', { name: 'Rename Night café' }).focus();
+  await list.keyboard.press('Enter');
+  await expect(list.getByLabel('New title')).toBeFocused();
+  await list.keyboard.type('Never mind');
+  await expect(list.getByLabel('New title')).toHaveValue('Never mind');
+  await list.keyboard.press('Escape');
   await expect(planLinks(list)).toHaveText(['Corner bakery', 'Night café']);
   await expect(list.getByRole('button', { name: 'Rename Night café' })).toBeFocused();
 
