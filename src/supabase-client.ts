@@ -33,7 +33,8 @@ const appFetch: typeof fetch = (input, init) => {
   if (method === 'POST' && url.pathname.endsWith(LOGOUT_PATH)) {
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
     const token = /^Bearer (.+)$/i.exec(headers.get('authorization') ?? '')?.[1];
-    if (token) revokeQueue.add({ accessToken: token });
+    const global = url.searchParams.get('scope') === 'global';
+    if (token) revokeQueue.add({ accessToken: token, ...(global ? { scope: 'global' } : {}) });
     return Promise.resolve(new Response(null, { status: 204 }));
   }
   return network(input, init);

@@ -19,6 +19,8 @@ export type { FreshnessSignal };
 export type FeedOutcome =
   | { kind: 'changed'; sections: PlanSection[]; etag: string | null }
   | { kind: 'not-modified' }
+  /** U7: 404 NOT_FOUND: the plan doesn't exist (deleted) or isn't the caller's. */
+  | { kind: 'gone' }
   | { kind: 'failed'; message: string };
 
 /** The port: `GET /plan-sections?planId=ID` with `If-None-Match`. */
@@ -42,6 +44,8 @@ export interface FreshenerOptions {
    * could not be taken yet (still loading), so the next fetch must not be conditional.
    */
   onSections(planId: string, sections: PlanSection[]): boolean;
+  /** U7: the plan's list answered 404: its open sections end (the host tells their tabs). */
+  onPlanGone(plan: string): void;
   track(task: Promise<unknown>): void;
 }
 
@@ -119,6 +123,9 @@ export class Freshener {
         // F4: the ETag is kept only once every open section of the answer reached the engine.
         const absorbed = !this.stopped && this.options.onSections(planId, outcome.sections);
         result = { kind: 'changed', etag: absorbed ? outcome.etag : null };
+      } else if (outcome.kind === 'gone') {
+        if (!this.stopped) this.options.onPlanGone(planId);
+        result = { kind: 'failed' };
       } else result = outcome.kind === 'not-modified' ? outcome : { kind: 'failed' };
     }
     this.run({ type: 'fetched', planId, fetchId, result });

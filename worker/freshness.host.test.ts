@@ -5,7 +5,7 @@ import { MemoryApi } from './adapters/memory-api.ts';
 import { MemoryFeed } from './adapters/memory-feed.ts';
 import { MemoryLiveness } from './adapters/memory-liveness.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
-import { SAVE_DEBOUNCE_MS } from './engine/index.ts';
+import { MESSAGES, SAVE_DEBOUNCE_MS } from './engine/index.ts';
 import { POLL_MS } from './engine/freshness.ts';
 import { SyncHost } from './host.ts';
 import {
@@ -22,16 +22,17 @@ function world() {
   const api = new MemoryApi();
   const feed = new MemoryFeed(api);
   const liveness = new MemoryLiveness();
+  const store = new MemoryStore();
   const host = new SyncHost({
     api,
     feed,
-    store: new MemoryStore(),
+    store,
     liveness,
     seed: 7,
     workerId: 'worker-1',
     log: () => {},
   });
-  return { api, feed, host, liveness };
+  return { api, feed, host, liveness, store };
 }
 
 interface Tab {
@@ -184,5 +185,36 @@ describe('host: freshness', () => {
     const a = await openTab(host, 'A');
     const bad = await a.session.freshen({ kind: 'nope' } as never);
     expect(bad).toMatchObject({ ok: false, code: 'BAD_MESSAGE' });
+  });
+
+  it('U7: a plan deleted elsewhere ends its open sections in every tab, in words, and drops what waited', async () => {
+    const { api, host, store } = world();
+    api.writeAsOtherDevice(PLAN, KEY, { motivation: 'saved' });
+    const a = await openTab(host, 'A');
+    const b = await openTab(host, 'B');
+    await host.idle();
+    // Typed here, not yet saved (the debounce is still running) when the plan is deleted.
+    expect((await a.session.edit(PLAN, KEY, { motivation: 'unsaved' })).ok).toBe(true);
+    api.deletePlan(PLAN);
+    await b.session.freshen({ kind: 'focus' });
+    await host.idle();
+    for (const tab of [a, b])
+      expect(tab.lastView()).toMatchObject({
+        status: 'error',
+        message: MESSAGES.planGone,
+        data: {},
+      });
+    // Typing there again is refused as not available (the app shows its page); so is opening.
+    expect(await b.session.edit(PLAN, KEY, { motivation: 'more' })).toMatchObject({
+      ok: false,
+      code: 'NOT_AVAILABLE',
+      message: MESSAGES.planGone,
+    });
+    expect(await a.session.open(PLAN, KEY)).toMatchObject({ ok: false, code: 'NOT_AVAILABLE' });
+    await advance(SAVE_DEBOUNCE_MS * 2);
+    await host.idle();
+    expect(api.puts).toEqual([]);
+    const { snapshots, outbox } = await store.restoreAll();
+    expect([...snapshots, ...outbox]).toEqual([]);
   });
 });

@@ -177,6 +177,8 @@ export class SyncHost {
   private readonly sessions = new Map<string, SessionContext>();
   /** U3: sections whose last load said the plan isn't this user's (userKey). */
   private readonly denied = new Set<string>();
+  /** U7: sections whose plan's list answered 404 while they were open (userKey). */
+  private readonly gone = new Set<string>();
   /** userKey → ISO time the server last confirmed a save of that section (the view's savedAt). */
   private readonly savedAt = new Map<string, string>();
   /** R23: the statuses last sent to each user's tabs, as JSON. */
@@ -261,6 +263,10 @@ export class SyncHost {
           const { user, id } = splitKey(plan);
           return this.remoteSections(user, id, sections);
         },
+        onPlanGone: (plan) => {
+          const { user, id } = splitKey(plan);
+          this.planGone(user, id);
+        },
         track: (task) => this.track(task),
       });
   }
@@ -283,6 +289,21 @@ export class SyncHost {
       });
     }
     return absorbed;
+  }
+
+  /**
+   * U7: the plan is gone for this user (its list answered 404): each of its sections here ends,
+   * its tabs are told, and opening or typing there again answers NOT_AVAILABLE.
+   */
+  private planGone(user: string, planId: string): void {
+    // Sections still loading are the load's to decide (U3: not this user's, or never saved).
+    const open = Object.values(this.engines.get(user)?.sections ?? {}).filter(
+      (s) => s.planId === planId && s.phase === 'ready',
+    );
+    for (const s of open) {
+      this.gone.add(userKey(user, s.id));
+      void this.dispatch(user, { type: 'plan-gone', id: s.id });
+    }
   }
 
   /** U2: where and as whom to send a request for this user; null once they signed out. */
@@ -994,6 +1015,7 @@ export class SyncHost {
     const id = sectionId(parsed.data.planId, parsed.data.sectionKey);
     const key = userKey(user, id);
     this.denied.delete(key);
+    this.gone.delete(key);
     // U3: a copy this user has here is shared (R12); otherwise the server is asked first.
     void this.dispatch(user, { type: 'open', tab, ...parsed.data });
     const s = await this.whenOpened(user, id);
@@ -1054,6 +1076,8 @@ export class SyncHost {
     const id = sectionId(parsed.data.planId, key);
     // U1: a tab edits only its own user's copy.
     const user = ctx.user;
+    if (user !== null && this.gone.has(userKey(user, id)))
+      return fail(WORKER_CODES.NOT_AVAILABLE, MESSAGES.planGone);
     if (user === null || !this.engines.get(user)?.sections[id]?.tabs.includes(tab))
       return notOpen();
     const started = performance.now();

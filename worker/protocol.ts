@@ -43,6 +43,12 @@ export const SaveStatusSchema = z.enum([
 ]);
 
 /** A view's `message` the app words on its own ("Sign in again to save"); the engine sends it. */
+/**
+ * U7: the words of a view whose plan was deleted while it was open (an `error`); the app shows its
+ * "not available" page for it.
+ */
+export const PLAN_GONE_MESSAGE =
+  "This plan isn't available to you any more: it was deleted (in another tab or on another device). Nothing more can be saved to it, and edits here not yet saved were discarded with it. Go back to your plans.";
 export const SESSION_EXPIRED_MESSAGE =
   'Your session expired — sign in again; your edits are kept on this device.';
 

@@ -8,7 +8,12 @@ import {
   type SectionData,
   type SectionKey,
 } from '../../supabase/functions/_shared/schema.ts';
-import { SAVE_STATUS, WORKER_CODES, type ResolveChoice } from '../../worker/protocol.ts';
+import {
+  PLAN_GONE_MESSAGE,
+  SAVE_STATUS,
+  WORKER_CODES,
+  type ResolveChoice,
+} from '../../worker/protocol.ts';
 import { getAuthState } from '../auth.ts';
 import { AutoGrowTextarea } from '../components/AutoGrowTextarea.tsx';
 import { ConflictDialog } from '../components/ConflictDialog.tsx';
@@ -171,7 +176,9 @@ function SectionEditor({
   };
 
   const problem = failure ?? state.failure;
-  if (unavailable) return <PlanNotAvailable />;
+  // U7: the plan was deleted while open (another tab or device): the same page, and why.
+  if (unavailable || state.message === PLAN_GONE_MESSAGE)
+    return <PlanNotAvailable gone={state.message === PLAN_GONE_MESSAGE} />;
   return (
     <div className="editor-layout">
       <EditorHeader planId={planId} />
@@ -240,13 +247,14 @@ function SectionEditor({
 }
 
 /** A plan that doesn't exist or is another account's: said plainly, with no editor to type in. */
-function PlanNotAvailable() {
+function PlanNotAvailable({ gone = false }: { gone?: boolean }) {
   return (
     <main className="not-available">
       <h1>This plan isn&apos;t available to you</h1>
       <p>
-        It doesn&apos;t exist, or it belongs to another account. Nothing of it is shown here, and
-        nothing typed here would be kept.
+        {gone
+          ? PLAN_GONE_MESSAGE
+          : "It doesn't exist, or it belongs to another account. Nothing of it is shown here, and nothing typed here would be kept."}
       </p>
       <p>
         <Link to="/plans">All plans</Link>

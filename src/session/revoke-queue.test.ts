@@ -100,4 +100,18 @@ describe('revoke queue', () => {
     queue.add({ accessToken: 'a1' });
     expect(queue.pending()).toEqual([{ accessToken: 'a1', refreshToken: 'r1' }]);
   });
+
+  it('sends a global sign-out with scope=global, renewing an expired token for it, and keeps the wider scope', async () => {
+    const { queue, server } = setup([401, { status: 200, body: { access_token: 'a2' } }, 204]);
+    queue.add({ accessToken: 'a1', refreshToken: 'r1', scope: 'global' });
+    // supabase-js's own POST /logout?scope=global comes through the intercept without a scope.
+    queue.add({ accessToken: 'a1' });
+    expect(queue.pending()).toEqual([{ accessToken: 'a1', refreshToken: 'r1', scope: 'global' }]);
+    expect(await queue.flush()).toEqual([]);
+    expect(server.calls.map((c) => c.path)).toEqual([
+      '/auth/v1/logout?scope=global',
+      '/auth/v1/token?grant_type=refresh_token',
+      '/auth/v1/logout?scope=global',
+    ]);
+  });
 });

@@ -7,6 +7,8 @@ export interface PendingRevoke {
   accessToken: string;
   /** Renews an access token that expired while offline, to revoke the session with it. */
   refreshToken?: string;
+  /** `global`: every session of the user ends ("Sign out everywhere"); absent: this one. */
+  scope?: 'global';
 }
 
 export interface RevokeQueueDeps {
@@ -21,7 +23,11 @@ export interface RevokeQueueDeps {
 export const REVOKE_QUEUE_KEY = 'mpfs-pending-logout';
 
 const QueueSchema = z.array(
-  z.object({ accessToken: z.string().min(1), refreshToken: z.string().min(1).optional() }),
+  z.object({
+    accessToken: z.string().min(1),
+    refreshToken: z.string().min(1).optional(),
+    scope: z.literal('global').optional(),
+  }),
 );
 
 /** done: the server has nothing live of it any more; retry: it couldn't be told yet. */
@@ -64,14 +70,18 @@ export function createRevokeQueue(deps: RevokeQueueDeps) {
   };
   // 401/403/404: that token (or its session) is already no good; 0, 429, 5xx: try again later.
   const gone = (status: number) => status === 401 || status === 403 || status === 404;
-  const logout = async (token: string): Promise<RevokeOutcome | 'expired'> => {
-    const { status } = await post('logout?scope=local', { token });
+  const logout = async (
+    token: string,
+    scope: 'global' | 'local',
+  ): Promise<RevokeOutcome | 'expired'> => {
+    const { status } = await post(`logout?scope=${scope}`, { token });
     if (status >= 200 && status < 300) return 'done';
     return gone(status) ? 'expired' : 'retry';
   };
 
   async function revoke(entry: PendingRevoke): Promise<RevokeOutcome> {
-    const first = await logout(entry.accessToken);
+    const scope = entry.scope ?? 'local';
+    const first = await logout(entry.accessToken, scope);
     if (first !== 'expired') return first;
     if (!entry.refreshToken) return 'done';
     // The access token ran out while we waited: renew it once, only to end its session.
@@ -81,20 +91,28 @@ export function createRevokeQueue(deps: RevokeQueueDeps) {
     if (renewed.status >= 400 && renewed.status < 500 && renewed.status !== 429) return 'done';
     const token = z.object({ access_token: z.string().min(1) }).safeParse(renewed.body);
     if (!token.success) return 'retry';
-    const second = await logout(token.data.access_token);
+    const second = await logout(token.data.access_token, scope);
     return second === 'retry' ? 'retry' : 'done';
   }
 
   return {
     pending: read,
-    /** Remembers a session to revoke, once per access token, keeping a refresh token known before. */
+    /**
+     * Remembers a session to revoke, once per access token, keeping a refresh token known before
+     * and a `global` scope asked before (the wider sign-out wins).
+     */
     add(entry: PendingRevoke): void {
       const all = read();
       const known = all.find((e) => e.accessToken === entry.accessToken);
       const refreshToken = entry.refreshToken ?? known?.refreshToken;
+      const scope = entry.scope ?? known?.scope;
       write([
         ...all.filter((e) => e !== known),
-        { accessToken: entry.accessToken, ...(refreshToken ? { refreshToken } : {}) },
+        {
+          accessToken: entry.accessToken,
+          ...(refreshToken ? { refreshToken } : {}),
+          ...(scope ? { scope } : {}),
+        },
       ]);
     },
     /** Sends every queued revocation; keeps those that couldn't be sent. */

@@ -40,13 +40,21 @@ function storedSession() {
   }
 }
 
-export async function signOut(): Promise<void> {
+/**
+ * Signs out on this device (every tab of it); `everywhere`: every session of the user ends, on
+ * every device, once the server hears it (local mode then refuses those sessions' tokens too).
+ */
+export async function signOut({ everywhere = false } = {}): Promise<void> {
   const session = storedSession();
   // Queued before supabase-js forgets the refresh token: it revokes the session if the access
   // token runs out before the network is back.
   if (session)
-    revokeQueue.add({ accessToken: session.access_token, refreshToken: session.refresh_token });
-  const { error } = await supabase.auth.signOut({ scope: 'local' });
+    revokeQueue.add({
+      accessToken: session.access_token,
+      refreshToken: session.refresh_token,
+      ...(everywhere ? { scope: 'global' } : {}),
+    });
+  const { error } = await supabase.auth.signOut({ scope: everywhere ? 'global' : 'local' });
   if (error) {
     // E.g. an expired access token it could not renew offline: end the session here anyway.
     for (const suffix of ['', '-user', '-code-verifier'])

@@ -9,6 +9,8 @@ import {
   type TabEvent,
   type WorkerResult,
 } from '../../worker/protocol.ts';
+import { getAuthState, userIdOf } from '../auth.ts';
+import { onPlanNews } from '../plans/plans-channel.ts';
 import { receiveStatuses } from '../stores/nav-status-store.ts';
 import { getSectionStore } from '../stores/section-store.ts';
 import { supabase } from '../supabase-client.ts';
@@ -157,6 +159,11 @@ async function connect(
   document.addEventListener('visibilitychange', visibility);
   window.addEventListener('focus', () => void client.freshen({ kind: 'focus' }));
   window.addEventListener('online', () => void client.freshen({ kind: 'online' }));
+  // U7: a tab of this user deleted a plan: the worker asks now, so its open editors end at once.
+  onPlanNews((news) => {
+    if (news.type === 'deleted' && news.userId === userIdOf(getAuthState()))
+      void client.freshen({ kind: 'remote-change', planId: news.planId });
+  });
   connection.onReconnect(async (session) => {
     visibility();
     await Promise.all(

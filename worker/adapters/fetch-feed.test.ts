@@ -57,4 +57,24 @@ describe('FetchFeed', () => {
     const notJson = feed(() => new Response('<html>', { status: 200 }));
     expect(await notJson.listSections(AUTH, PLAN, null)).toMatchObject({ kind: 'failed' });
   });
+
+  it("U7: the API's 404 NOT_FOUND says the plan is gone; another 404 is only a failure", async () => {
+    const gone = feed(
+      () =>
+        new Response(
+          JSON.stringify({
+            success: false,
+            error: 'NOT_FOUND',
+            message: 'No plan with this planId',
+          }),
+          { status: 404 },
+        ),
+    );
+    expect(await gone.listSections(AUTH, PLAN, null)).toEqual({ kind: 'gone' });
+    const proxy = feed(() => new Response('<html>not found</html>', { status: 404 }));
+    expect(await proxy.listSections(AUTH, PLAN, null)).toEqual({
+      kind: 'failed',
+      message: 'HTTP 404',
+    });
+  });
 });

@@ -6,6 +6,7 @@ import type { Credentials } from '../ports.ts';
 import type { FeedOutcome, PlanFeed } from '../freshener.ts';
 
 const ListBodySchema = z.object({ success: z.literal(true), data: z.array(PlanSectionSchema) });
+const NotFoundBodySchema = z.object({ success: z.literal(false), error: z.literal('NOT_FOUND') });
 
 /** A poll that hasn't answered by then is dropped; the next trigger fetches again. */
 export const FEED_TIMEOUT_MS = 15_000;
@@ -36,6 +37,13 @@ export class FetchFeed implements PlanFeed {
       return { kind: 'failed', message: `the server can't be reached (${String(error)})` };
     }
     if (response.status === 304) return { kind: 'not-modified' };
+    // U7: only the API's own 404 says the plan is gone (a proxy's page says nothing about it).
+    if (response.status === 404) {
+      const body: unknown = await response.json().catch(() => undefined);
+      return NotFoundBodySchema.safeParse(body).success
+        ? { kind: 'gone' }
+        : { kind: 'failed', message: 'HTTP 404' };
+    }
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
       return { kind: 'failed', message: `HTTP ${response.status}` };

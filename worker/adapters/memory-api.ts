@@ -101,6 +101,13 @@ export class MemoryApi implements Api {
     return structuredClone(outcome);
   }
 
+  /** U7: the plan is deleted with its sections: a 404 to every token from now on. */
+  deletePlan(planId: string): void {
+    this.planOwners.set(planId, 'nobody (deleted)');
+    for (const [key, section] of this.sections)
+      if (section.business_plan_id === planId) this.sections.delete(key);
+  }
+
   /** U3: whether the token's user may read and write the plan. */
   canSee(auth: Credentials, planId: string): boolean {
     const owner = this.planOwners.get(planId);

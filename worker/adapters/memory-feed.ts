@@ -24,7 +24,7 @@ export class MemoryFeed implements PlanFeed {
     const answer: FeedOutcome = this.failing
       ? { kind: 'failed', message: 'network error' }
       : !this.api.canSee(auth, planId)
-        ? { kind: 'failed', message: 'HTTP 404' }
+        ? { kind: 'gone' }
         : etag === tag
           ? { kind: 'not-modified' }
           : { kind: 'changed', sections: structuredClone(sections), etag: tag };

@@ -1,5 +1,5 @@
 // The engine's timing and wording: one place, so tests, docs and the app agree.
-import { SESSION_EXPIRED_MESSAGE } from '../protocol.ts';
+import { PLAN_GONE_MESSAGE, SESSION_EXPIRED_MESSAGE } from '../protocol.ts';
 
 /** The save window: the first edit after a quiet period arms it; one save when it ends (R4). */
 export const SAVE_DEBOUNCE_MS = 600;
@@ -34,6 +34,8 @@ export const MESSAGES = {
   /** U3: the words of WORKER_CODES.NOT_AVAILABLE (the app shows the same). */
   notAvailable:
     "This plan isn't available to you. Check the address, or sign in with the account that owns it.",
+  /** U7: an open plan's section list answered 404: deleted (here or elsewhere) or no longer yours. */
+  planGone: PLAN_GONE_MESSAGE,
 } as const;
 
 /**

@@ -458,6 +458,27 @@ export function step(state: EngineState, input: Input): StepResult {
       break;
     }
 
+    case 'plan-gone': {
+      const s = st.get(input.id);
+      if (!s) break;
+      // U7: the plan and its sections are gone on the server; nothing here can be saved any more.
+      // Every tab is told in words, and what waited to be saved is dropped with the plan.
+      const gone = clearTimer(st, {
+        ...s,
+        local: {},
+        pending: [],
+        conflict: null,
+        queued: [],
+        blocker: { kind: 'rejected', message: MESSAGES.planGone },
+        attempt: 0,
+      });
+      if (s.tabs.length > 0)
+        st.emit({ type: 'view', tabs: s.tabs, view: viewOf(gone), seq: st.editSeq });
+      st.remove(s.id);
+      st.persist(s, { snapshot: null, outbox: null });
+      break;
+    }
+
     case 'edit': {
       const id = sectionId(input.planId, input.sectionKey);
       const s = st.get(id);

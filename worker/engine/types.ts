@@ -161,6 +161,8 @@ export type Input =
   | { type: 'load-failed'; id: SectionId; loadId: number; failure: Failure }
   /** U3: the plan doesn't exist or isn't this user's (a 404, and its plan list a 404 too). */
   | { type: 'load-denied'; id: SectionId; loadId: number }
+  /** U7: the plan's section list answered 404 while the section was open: it was deleted. */
+  | { type: 'plan-gone'; id: SectionId }
   | {
       type: 'edit';
       tab: string;

@@ -44,3 +44,36 @@ describe('U3: load-denied', () => {
     expect(effects).toEqual([]);
   });
 });
+
+describe('U7: plan-gone', () => {
+  it('drops an open section with its unsaved edits and conflict, telling every tab in words', () => {
+    let state = run(initialState(1), open('A'), open('B')).state;
+    const loadId = sectionOf(state).loadId;
+    state = step(state, {
+      type: 'loaded',
+      id: ID,
+      loadId,
+      section: { version: 3, data: { motivation: 'saved' } },
+    }).state;
+    state = step(state, editInput('A', { motivation: 'not yet saved' })).state;
+    const { state: after, effects } = step(state, { type: 'plan-gone', id: ID });
+    expect(after.sections[ID]).toBeUndefined();
+    expect(effectsOf(effects, 'persist')).toEqual([
+      { type: 'persist', id: ID, planId: PLAN, sectionKey: KEY, snapshot: null, outbox: null },
+    ]);
+    expect(effectsOf(effects, 'clear-timer')).toEqual([
+      { type: 'clear-timer', id: ID, name: 'debounce' },
+    ]);
+    const [view] = effectsOf(effects, 'view');
+    expect(view?.tabs).toEqual(['A', 'B']);
+    expect(view?.view).toMatchObject({ status: 'error', message: MESSAGES.planGone, data: {} });
+    expect(effectsOf(effects, 'save')).toEqual([]);
+  });
+
+  it('changes nothing for a section not open here', () => {
+    const state = initialState(1);
+    const { state: after, effects } = step(state, { type: 'plan-gone', id: ID });
+    expect(after).toEqual(state);
+    expect(effects).toEqual([]);
+  });
+});

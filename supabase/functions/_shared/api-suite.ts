@@ -243,7 +243,12 @@ export function defineApiSuite(open: () => Promise<TestDatabase>, options: ApiSu
       expect(created.status).toBe(201);
       expect(created.json).toEqual({
         success: true,
-        data: { id: expect.any(String), title: 'Café ☕ plan', created_at: expect.any(String) },
+        data: {
+          id: expect.any(String),
+          title: 'Café ☕ plan',
+          created_at: expect.any(String),
+          updated_at: expect.any(String),
+        },
       });
       await newPlan(bob, 'Bob’s');
       const listed = await call(plans, 'GET', '/business-plans', { token: alice.token });
@@ -268,6 +273,244 @@ export function defineApiSuite(open: () => Promise<TestDatabase>, options: ApiSu
       });
       expectError(result, 400);
       expect(result.json.error).toBe('BAD_REQUEST');
+    });
+  });
+
+  describe('business-plans/ID: rename (PATCH) and delete (DELETE)', () => {
+    const rename = (user: TestUser, planId: string, options: Call) =>
+      call(plans, 'PATCH', `/business-plans/${planId}`, { token: user.token, ...options });
+    const remove = (user: TestUser, planId: string, options: Call = {}) =>
+      call(plans, 'DELETE', `/business-plans/${planId}`, { token: user.token, ...options });
+    const listOf = async (user: TestUser) =>
+      (await call(plans, 'GET', '/business-plans', { token: user.token })).json.data as Array<{
+        id: string;
+        title: string;
+        updated_at: string;
+      }>;
+
+    it('renames a plan (trimmed) and the list shows the new title', async () => {
+      const planId = await newPlan(alice, 'Old');
+      const before = (await listOf(alice))[0]!;
+      const renamed = await rename(alice, planId, { body: { title: '  New ✨ name  ' } });
+      expect(renamed.status).toBe(200);
+      expect(renamed.json).toEqual({
+        success: true,
+        data: {
+          id: planId,
+          title: 'New ✨ name',
+          created_at: expect.any(String),
+          updated_at: expect.any(String),
+        },
+      });
+      const after = (await listOf(alice))[0]!;
+      expect(after).toMatchObject({ id: planId, title: 'New ✨ name' });
+      expect(Date.parse(after.updated_at)).toBeGreaterThanOrEqual(Date.parse(before.updated_at));
+      // Last writer wins: a second rename simply replaces the first.
+      expect((await rename(alice, planId, { body: { title: 'Final' } })).status).toBe(200);
+      expect((await listOf(alice))[0]!.title).toBe('Final');
+    });
+
+    it('lets concurrent renames all succeed, the last one written staying (last writer wins)', async () => {
+      const planId = await newPlan(alice, 'Start');
+      const titles = Array.from({ length: 10 }, (_, i) => `Tab ${i}`);
+      const answers = await Promise.all(
+        titles.map((title) => rename(alice, planId, { body: { title } })),
+      );
+      for (const answer of answers) expect(answer.status).toBe(200);
+      const final = (await listOf(alice))[0]!;
+      expect(titles).toContain(final.title);
+      // The stored title is the one whose answer carries the latest updated_at.
+      const latest = answers
+        .map((a) => a.json.data as { title: string; updated_at: string })
+        .sort((a, b) => a.updated_at.localeCompare(b.updated_at))
+        .at(-1)!;
+      expect(final.updated_at).toBe(latest.updated_at);
+    });
+
+    it('deletes a plan and every section of it', async () => {
+      const planId = await newPlan(alice);
+      const kept = await newPlan(alice, 'Kept');
+      for (const key of SECTION_KEYS)
+        expect((await put(alice, planId, { key }, 0, key)).status).toBe(200);
+      expect((await put(alice, kept, { kept: true }, 0)).status).toBe(200);
+      const deleted = await remove(alice, planId);
+      expect(deleted.status).toBe(200);
+      expect(deleted.json).toEqual({ success: true, data: { id: planId } });
+      expect((await listOf(alice)).map((p) => p.id)).toEqual([kept]);
+      const list = await call(sections, 'GET', `/plan-sections?planId=${planId}`, {
+        token: alice.token,
+      });
+      expectError(list, 404);
+      expect(list.json.error).toBe('NOT_FOUND');
+      expectError(await getOne(alice, planId), 404);
+      const rows = await env.db.asService((tx) =>
+        tx.query<{ n: number }>(
+          'select count(*)::int as n from public.plan_sections where business_plan_id = $1',
+          [planId],
+        ),
+      );
+      expect(rows[0]?.n).toBe(0);
+      expect((await getOne(alice, kept)).json.data).toMatchObject({ data: { kept: true } });
+      // Gone is gone: a second delete, a rename and a save are all 404.
+      expectError(await remove(alice, planId), 404);
+      expectError(await rename(alice, planId, { body: { title: 'x' } }), 404);
+      expectError(await put(alice, planId, { late: true }, 1), 404);
+    });
+
+    it('lists plans by last edit, newest first: a save or a rename moves a plan up', async () => {
+      const first = await newPlan(alice, 'First');
+      const second = await newPlan(alice, 'Second');
+      const third = await newPlan(alice, 'Third');
+      expect((await listOf(alice)).map((p) => p.title)).toEqual(['Third', 'Second', 'First']);
+      const saved = await put(alice, first, { a: 1 }, 0);
+      const order = await listOf(alice);
+      expect(order.map((p) => p.title)).toEqual(['First', 'Third', 'Second']);
+      // The plan's last edit is its latest section save.
+      expect(order[0]!.updated_at).toBe((saved.json.data as { updated_at: string }).updated_at);
+      expect((await rename(alice, second, { body: { title: 'Second, renamed' } })).status).toBe(
+        200,
+      );
+      expect((await listOf(alice)).map((p) => p.id)).toEqual([second, first, third]);
+    });
+
+    it("answers another user's plan exactly like a missing one, and changes nothing", async () => {
+      const planId = await newPlan(alice, 'Alice’s');
+      await put(alice, planId, { mine: true }, 0);
+      for (const attempt of [
+        (id: string) => rename(bob, id, { body: { title: 'Stolen' } }),
+        (id: string) => remove(bob, id),
+      ]) {
+        const theirs = await attempt(planId);
+        const missing = await attempt(NIL_PLAN);
+        expectError(theirs, 404);
+        expect(theirs.json.error).toBe('NOT_FOUND');
+        expect(comparable(theirs)).toEqual(comparable(missing));
+      }
+      expect(await listOf(alice)).toEqual([
+        expect.objectContaining({ id: planId, title: 'Alice’s' }),
+      ]);
+      expect((await getOne(alice, planId)).json.data).toMatchObject({ data: { mine: true } });
+    });
+
+    it.each([
+      ['no body', {}],
+      ['no title', { body: {} }],
+      ['an unknown field', { body: { title: 'x', version: 3 } }],
+      ['a non-string title', { body: { title: null } }],
+      ['an empty title', { body: { title: ' \t ' } }],
+      ['a lone surrogate in the title', { body: { title: 'a\ud800b' } }],
+      ['a title too long', { body: { title: 'x'.repeat(LIMITS.maxTitleLength + 1) } }],
+      ['an array body', { body: [{ title: 'x' }] }],
+      ['invalid JSON', { raw: '{"title": ', headers: { 'content-type': 'application/json' } }],
+    ] as const)(
+      'answers a rename with %s with 400, and keeps the title',
+      async (_name, options) => {
+        const planId = await newPlan(alice, 'Kept title');
+        const result = await rename(alice, planId, options);
+        expectError(result, 400);
+        expect(result.json.error).toBe('BAD_REQUEST');
+        expect(result.json.message).toMatch(FIX_HINT);
+        expect((await listOf(alice))[0]!.title).toBe('Kept title');
+      },
+    );
+
+    it('accepts a title of exactly the limit', async () => {
+      const planId = await newPlan(alice);
+      const title = 'x'.repeat(LIMITS.maxTitleLength);
+      expect((await rename(alice, planId, { body: { title } })).json.data).toMatchObject({ title });
+    });
+
+    it.each(['not-a-uuid', "1' or '1'='1", '6f1c2a4e-8b7d-4c3e-9a1f-2d3b4c5e6f7'])(
+      'answers a plan id %j that is not a UUID with 400 on PATCH and DELETE',
+      async (id) => {
+        const path = `/business-plans/${encodeURIComponent(id)}`;
+        for (const result of [
+          await call(plans, 'PATCH', path, { token: alice.token, body: { title: 'x' } }),
+          await call(plans, 'DELETE', path, { token: alice.token }),
+        ]) {
+          expectError(result, 400);
+          expect(result.json.error).toBe('BAD_REQUEST');
+        }
+      },
+    );
+
+    it('answers a DELETE with a body with 400, and keeps the plan', async () => {
+      const planId = await newPlan(alice);
+      expectError(await remove(alice, planId, { body: {} }), 400);
+      expect(await listOf(alice)).toHaveLength(1);
+    });
+
+    it('answers 415 and 413 on PATCH and DELETE', async () => {
+      const planId = await newPlan(alice, 'Kept title');
+      for (const method of ['PATCH', 'DELETE']) {
+        const wrongType = await call(plans, method, `/business-plans/${planId}`, {
+          token: alice.token,
+          raw: JSON.stringify({ title: 'x' }),
+          headers: { 'content-type': 'text/plain' },
+        });
+        expectError(wrongType, 415);
+        const tooLarge = await call(plans, method, `/business-plans/${planId}`, {
+          token: alice.token,
+          raw: JSON.stringify({ title: 'x'.repeat(LIMITS.maxBodyBytes) }),
+          headers: { 'content-type': 'application/json' },
+        });
+        expectError(tooLarge, 413);
+      }
+      expect(await listOf(alice)).toEqual([expect.objectContaining({ title: 'Kept title' })]);
+    });
+
+    it.each(['GET', 'PUT', 'POST', 'HEAD'])(
+      'answers %s /business-plans/ID with 405',
+      async (method) => {
+        const planId = await newPlan(alice);
+        const result = await call(plans, method, `/business-plans/${planId}`, {
+          token: alice.token,
+        });
+        expect(result.status).toBe(405);
+        if (method !== 'HEAD') expectError(result, 405);
+        expect(result.headers.get('allow')).toBe('PATCH, DELETE');
+      },
+    );
+
+    it('refuses PATCH and DELETE without a valid token (401)', async () => {
+      const planId = await newPlan(alice);
+      for (const method of ['PATCH', 'DELETE']) {
+        const result = await call(plans, method, `/business-plans/${planId}`, {
+          headers: { authorization: 'Bearer nope' },
+          ...(method === 'PATCH' ? { body: { title: 'x' } } : {}),
+        });
+        expectError(result, 401);
+      }
+      expect(await listOf(alice)).toHaveLength(1);
+    });
+
+    it('lets browsers send PATCH and DELETE (CORS)', async () => {
+      const planId = await newPlan(alice);
+      const result = await plans.request(`/business-plans/${planId}`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://example.org', 'access-control-request-method': 'DELETE' },
+      });
+      expect(result.status).toBeLessThan(300);
+      const methods = result.headers.get('access-control-allow-methods') ?? '';
+      expect(methods).toContain('PATCH');
+      expect(methods).toContain('DELETE');
+    });
+
+    it('never answers 5xx when saves race a delete, and leaves no section behind', async () => {
+      const planId = await newPlan(alice);
+      const answers = await Promise.all([
+        ...SECTION_KEYS.map((key) => put(alice, planId, { key }, 0, key)),
+        remove(alice, planId),
+        ...SECTION_KEYS.map((key) => put(alice, planId, { again: key }, 0, key)),
+      ]);
+      for (const answer of answers) expect([200, 404, 409]).toContain(answer.status);
+      const rows = await env.db.asService((tx) =>
+        tx.query<{ n: number }>(
+          'select count(*)::int as n from public.plan_sections where business_plan_id = $1',
+          [planId],
+        ),
+      );
+      expect(rows[0]?.n).toBe(0);
     });
   });
 

@@ -10,18 +10,21 @@ export type Database = {
           created_at: string;
           id: string;
           title: string | null;
+          updated_at: string;
           user_id: string;
         };
         Insert: {
           created_at?: string;
           id?: string;
           title?: string | null;
+          updated_at?: string;
           user_id?: string;
         };
         Update: {
           created_at?: string;
           id?: string;
           title?: string | null;
+          updated_at?: string;
           user_id?: string;
         };
         Relationships: [];

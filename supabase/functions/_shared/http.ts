@@ -17,7 +17,7 @@ export const CORS_HEADERS: Record<string, string> = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers':
     'authorization, apikey, content-type, if-none-match, x-client-info, x-supabase-api-version, x-retry-count, x-region',
-  'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
+  'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
   'access-control-expose-headers': 'etag, retry-after, x-supabase-api-version',
   'access-control-max-age': '86400',
 };

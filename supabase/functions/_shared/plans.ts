@@ -25,7 +25,10 @@ type Tables = Database['public']['Tables'];
  */
 type DriverRow<Row> = { [K in keyof Row]: K extends `${string}_at` ? unknown : Row[K] };
 
-type PlanRow = Pick<DriverRow<Tables['business_plans']['Row']>, 'id' | 'title' | 'created_at'>;
+type PlanRow = Pick<
+  DriverRow<Tables['business_plans']['Row']>,
+  'id' | 'title' | 'created_at' | 'updated_at'
+>;
 /** The columns the API sends: the key's check constraint narrows it, saves validate the data. */
 type SectionRow = Omit<
   DriverRow<Tables['plan_sections']['Row']>,
@@ -36,6 +39,7 @@ const toPlan = (row: PlanRow): BusinessPlan => ({
   id: row.id,
   title: row.title ?? '',
   created_at: toIso(row.created_at),
+  updated_at: toIso(row.updated_at),
 });
 
 export const toSection = (row: SectionRow): PlanSection => ({
@@ -53,21 +57,56 @@ const SECTION_ORDER = `array_position(array[${SECTION_KEYS.map((key) => `'${key}
 
 const SECTION_COLUMNS = 'id, business_plan_id, section_key, data, version, updated_at, created_at';
 
+/**
+ * A plan's last edit: its own (a rename) or its latest section save, whichever is later
+ * (`greatest` skips the null of a plan without sections).
+ */
+const PLAN_COLUMNS = `p.id, p.title, p.created_at, greatest(p.updated_at,
+  (select max(s.updated_at) from public.plan_sections s where s.business_plan_id = p.id)) as updated_at`;
+
+/** The caller's plans, last edited first. */
 export async function listPlans(tx: Tx): Promise<BusinessPlan[]> {
   const rows = await tx.query<PlanRow>(
-    'select id, title, created_at from public.business_plans order by created_at, id',
+    `select ${PLAN_COLUMNS} from public.business_plans p order by updated_at desc, p.created_at desc, p.id`,
   );
   return rows.map(toPlan);
 }
 
 export async function createPlan(tx: Tx, title: string): Promise<BusinessPlan> {
   const rows = await tx.query<PlanRow>(
-    'insert into public.business_plans (title) values ($1) returning id, title, created_at',
+    'insert into public.business_plans (title) values ($1) returning id, title, created_at, updated_at',
     [title],
   );
   const row = rows[0];
   if (!row) throw new Error('insert into business_plans returned no row');
   return toPlan(row);
+}
+
+/** Renames the caller's plan (last writer wins); null when there is no such plan of theirs. */
+export async function renamePlan(
+  tx: Tx,
+  planId: string,
+  title: string,
+): Promise<BusinessPlan | null> {
+  const updated = await tx.query<{ id: string }>(
+    'update public.business_plans set title = $2 where id = $1::uuid returning id',
+    [planId, title],
+  );
+  if (updated.length === 0) return null;
+  const rows = await tx.query<PlanRow>(
+    `select ${PLAN_COLUMNS} from public.business_plans p where p.id = $1::uuid`,
+    [planId],
+  );
+  return rows[0] ? toPlan(rows[0]) : null;
+}
+
+/** Deletes the caller's plan and, by the foreign key's cascade, its sections; false: none. */
+export async function deletePlan(tx: Tx, planId: string): Promise<boolean> {
+  const rows = await tx.query<{ id: string }>(
+    'delete from public.business_plans where id = $1::uuid returning id',
+    [planId],
+  );
+  return rows.length > 0;
 }
 
 /** Whether the caller can see this plan (it exists and is theirs). */

@@ -151,15 +151,22 @@ export function findSectionDataProblem(data: unknown): string | null {
   return null;
 }
 
+/** A plan's title: trimmed, 1 to LIMITS.maxTitleLength characters, storable. */
+export const PlanTitleSchema = z
+  .string({ error: 'title must be a string' })
+  .trim()
+  .min(1, 'title must not be empty')
+  .max(LIMITS.maxTitleLength, `title must be at most ${LIMITS.maxTitleLength} characters`)
+  .refine(isStorableText, 'title must not contain a NUL character or an unpaired surrogate');
+
 export const CreatePlanRequestSchema = z.strictObject(
-  {
-    title: z
-      .string({ error: 'title must be a string' })
-      .trim()
-      .min(1, 'title must not be empty')
-      .max(LIMITS.maxTitleLength, `title must be at most ${LIMITS.maxTitleLength} characters`)
-      .refine(isStorableText, 'title must not contain a NUL character or an unpaired surrogate'),
-  },
+  { title: PlanTitleSchema },
+  { error: 'the body must be a JSON object with a title' },
+);
+
+/** `PATCH /business-plans/ID`: a rename, the only change a plan takes. */
+export const RenamePlanRequestSchema = z.strictObject(
+  { title: PlanTitleSchema },
   { error: 'the body must be a JSON object with a title' },
 );
 
@@ -178,6 +185,8 @@ export const BusinessPlanSchema = z.object({
   id: z.string(),
   title: z.string(),
   created_at: z.string(),
+  /** The plan's last edit: a rename or a section saved, whichever is later. */
+  updated_at: z.string(),
 });
 export type BusinessPlan = z.infer<typeof BusinessPlanSchema>;
 
