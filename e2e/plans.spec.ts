@@ -162,6 +162,9 @@ test('delete asks first, takes the sections with it, and open editors elsewhere 
   await list.getByRole('alertdialog').getByRole('button', { name: 'Delete plan' }).click();
   await expect(list.getByRole('alertdialog')).toHaveCount(0);
   await expect(planLinks(list)).toHaveText(['Kept plan']);
+  // The Delete button left with the plan: focus goes to the page's heading, and the page says what happened.
+  await expect(list.getByRole('heading', { name: 'Your plans' })).toBeFocused();
+  await expect(list.getByRole('status')).toHaveText('“Food truck” was deleted.');
 
   // Through the API: the plan and its sections are gone.
   expect((await apiPlans(user)).map((p) => p.id)).toEqual([keep]);

@@ -1,5 +1,5 @@
 import * as AlertDialog from '@radix-ui/react-alert-dialog';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { BusinessPlan } from '../../supabase/functions/_shared/schema.ts';
 import { deletePlan } from '../api.ts';
 
@@ -14,6 +14,7 @@ export function DeletePlan({ plan, onDeleted }: Props) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const deleted = useRef(false);
 
   const confirm = async () => {
     setBusy(true);
@@ -22,6 +23,7 @@ export function DeletePlan({ plan, onDeleted }: Props) {
     setBusy(false);
     if (!result.ok)
       return setError(`The plan was not deleted: ${result.message} Try again, or cancel.`);
+    deleted.current = true;
     setOpen(false);
     onDeleted();
   };
@@ -42,7 +44,11 @@ export function DeletePlan({ plan, onDeleted }: Props) {
       </AlertDialog.Trigger>
       <AlertDialog.Portal>
         <AlertDialog.Overlay className="dialog-overlay" />
-        <AlertDialog.Content className="dialog">
+        <AlertDialog.Content
+          className="dialog"
+          // The trigger leaves with the plan: the page moves focus itself (onDeleted).
+          onCloseAutoFocus={(e) => deleted.current && e.preventDefault()}
+        >
           <AlertDialog.Title>Delete “{plan.title}”?</AlertDialog.Title>
           <AlertDialog.Description>
             The plan and all five of its sections are deleted for good, on every device, edits not

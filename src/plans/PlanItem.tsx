@@ -10,7 +10,16 @@ import type { PlanChange } from './use-plans.ts';
  * One plan of the list: its title as a link (contract §4), when it was last saved, and inline
  * rename (Enter or leaving the field saves, Escape cancels) and delete.
  */
-export function PlanItem({ plan, tell }: { plan: BusinessPlan; tell(change: PlanChange): void }) {
+export function PlanItem({
+  plan,
+  tell,
+  onDeleted,
+}: {
+  plan: BusinessPlan;
+  tell(change: PlanChange): void;
+  /** After the server deleted it: this item and its buttons are gone, so focus goes elsewhere. */
+  onDeleted(plan: BusinessPlan): void;
+}) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(plan.title);
   const [saving, setSaving] = useState(false);
@@ -104,7 +113,13 @@ export function PlanItem({ plan, tell }: { plan: BusinessPlan; tell(change: Plan
           Rename
         </button>
       )}{' '}
-      <DeletePlan plan={plan} onDeleted={() => tell({ type: 'deleted', planId: plan.id })} />
+      <DeletePlan
+        plan={plan}
+        onDeleted={() => {
+          tell({ type: 'deleted', planId: plan.id });
+          onDeleted(plan);
+        }}
+      />
       {error && (
         <p role="alert" className="error" id={errorId}>
           {error}

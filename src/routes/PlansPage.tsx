@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { LIMITS } from '../../supabase/functions/_shared/schema.ts';
 import { createPlan } from '../api.ts';
@@ -12,6 +12,8 @@ export function PlansPage() {
   const [error, setError] = useState<string | null>(null);
   const [title, setTitle] = useState('');
   const [creating, setCreating] = useState(false);
+  const [notice, setNotice] = useState('');
+  const heading = useRef<HTMLHeadingElement>(null);
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
@@ -28,7 +30,9 @@ export function PlansPage() {
   return (
     <main className="plans">
       <header>
-        <h1>Your plans</h1>
+        <h1 ref={heading} tabIndex={-1}>
+          Your plans
+        </h1>
         <span className="actions">
           <button type="button" className="link" onClick={() => void signOut()}>
             Sign out
@@ -60,6 +64,9 @@ export function PlansPage() {
           {creating ? 'Creating…' : 'New plan'}
         </button>
       </form>
+      <p role="status" className="help">
+        {notice}
+      </p>
       {problem && (
         <p role="alert" className="error">
           {problem}
@@ -80,7 +87,15 @@ export function PlansPage() {
           <p className="help">Most recently edited first.</p>
           <ul className="plan-list" aria-label="Your plans">
             {plans.map((plan) => (
-              <PlanItem key={plan.id} plan={plan} tell={tell} />
+              <PlanItem
+                key={plan.id}
+                plan={plan}
+                tell={tell}
+                onDeleted={(gone) => {
+                  setNotice(`“${gone.title}” was deleted.`);
+                  heading.current?.focus();
+                }}
+              />
             ))}
           </ul>
         </>
