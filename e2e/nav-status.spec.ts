@@ -1,4 +1,4 @@
-// R23 (docs/single-writer.md): the section navigation shows each section's own status, fed by the
+// R24 (docs/single-writer.md): the section navigation shows each section's own status, fed by the
 // worker for every section open in any tab of the profile, not only the one shown here.
 import { createPlan, createUser, expect, openDevice, openSection, test } from './fixtures.ts';
 

@@ -181,7 +181,7 @@ export class SyncHost {
   private readonly gone = new Set<string>();
   /** userKey → ISO time the server last confirmed a save of that section (the view's savedAt). */
   private readonly savedAt = new Map<string, string>();
-  /** R23: the statuses last sent to each user's tabs, as JSON. */
+  /** R24: the statuses last sent to each user's tabs, as JSON. */
   private readonly statusesSent = new Map<string, string>();
   /** U6: the previous build's unsaved edits (no user): sealed until a user proves the plan. */
   private readonly legacy = new Map<string, { outbox: OutboxRecord; snapshot?: SnapshotRecord }>();
@@ -375,7 +375,7 @@ export class SyncHost {
     const { state, effects } = step({ ...this.engineOf(user), ...this.counters }, input);
     this.engines.set(user, state);
     this.counters = { editSeq: state.editSeq, idSeq: state.idSeq, rng: state.rng };
-    // R23: before the effects, so a tab's last event of a step stays its view or patch.
+    // R24: before the effects, so a tab's last event of a step stays its view or patch.
     this.statusesMaybeChanged(user);
     const writes: Promise<void>[] = [];
     for (const effect of effects) {
@@ -499,7 +499,7 @@ export class SyncHost {
     return savedAt === undefined ? view : { ...view, savedAt };
   }
 
-  /** R23: every tab of this user hears the sections' statuses when one changed (U1: theirs only). */
+  /** R24: every tab of this user hears the sections' statuses when one changed (U1: theirs only). */
   private statusesMaybeChanged(user: string): void {
     const engine = this.engines.get(user);
     const sections = engine ? sectionStatuses(engine) : [];
@@ -509,7 +509,7 @@ export class SyncHost {
     this.send(this.tabsOf(user), { type: 'statuses', sections });
   }
 
-  /** R23: a tab just bound to this user hears the statuses as they are. */
+  /** R24: a tab just bound to this user hears the statuses as they are. */
   private sendStatuses(user: string, tab: string): void {
     const engine = this.engines.get(user);
     this.send([tab], { type: 'statuses', sections: engine ? sectionStatuses(engine) : [] });

@@ -147,12 +147,12 @@ export type TabEvent =
   /** The user this tab's session is bound to signed out on this profile: leave the editor. */
   | { type: 'signed-out'; userId: string }
   /**
-   * R23: the status of every section the worker holds for this tab's user (open in any tab, or
+   * R24: the status of every section the worker holds for this tab's user (open in any tab, or
    * unsaved), whole, whenever one changes and when the tab binds. Additive: older tabs ignore it.
    */
   | SectionStatusesEvent;
 
-/** R23: one section's status as the navigation shows it. */
+/** R24: one section's status as the navigation shows it. */
 export const SectionStatusEntrySchema = z.object({
   planId: z.uuid(),
   sectionKey: SectionKeySchema,

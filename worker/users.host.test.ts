@@ -550,7 +550,7 @@ describe('U1–U5 under random sign-ins, sign-outs, failures and restarts', () =
   );
 });
 
-describe("R23: each section's status reaches every tab of its user, and only theirs", () => {
+describe("R24: each section's status reaches every tab of its user, and only theirs", () => {
   const TWO = 'section-two' as const;
   const statuses = (tab: Tab) =>
     tab.events.flatMap((e) => (e.type === 'statuses' ? [e.sections] : []));

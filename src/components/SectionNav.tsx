@@ -8,7 +8,7 @@ import { NAV_STATUS_WORDS, navLabel, navStatusOf } from './nav-status.ts';
 import { StatusIcon } from './SaveStatus.tsx';
 
 /**
- * The five sections, each with its own status (R23) in words and an icon; the current one is
+ * The five sections, each with its own status (R24) in words and an icon; the current one is
  * marked with aria-current (NavLink does it).
  */
 export function SectionNav({

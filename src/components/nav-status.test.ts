@@ -1,4 +1,4 @@
-// R23 (docs/single-writer.md): the navigation's words for each section's status, and which status
+// R24 (docs/single-writer.md): the navigation's words for each section's status, and which status
 // it shows; the store takes only a summary that passes the protocol's schema.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SAVE_STATUS } from '../../worker/protocol.ts';
@@ -7,7 +7,7 @@ import { NAV_STATUS_WORDS, navLabel, navStatusOf } from './nav-status.ts';
 
 const PLAN = '00000000-0000-4000-8000-000000000001';
 
-describe('R23: nav status words', () => {
+describe('R24: nav status words', () => {
   it('has words for every status, each different', () => {
     const words = Object.values(SAVE_STATUS).map((s) => NAV_STATUS_WORDS[s]);
     expect(words.every((w) => w.length > 0)).toBe(true);
@@ -28,7 +28,7 @@ describe('R23: nav status words', () => {
   });
 });
 
-describe('R23: the nav status store', () => {
+describe('R24: the nav status store', () => {
   beforeEach(() => navStatusStore.setState({ byId: {} }));
 
   it('takes a valid summary whole', () => {

@@ -1,4 +1,4 @@
-// R23: how the section navigation words each section's status: pure, so every word is tested.
+// R24: how the section navigation words each section's status: pure, so every word is tested.
 import { SAVE_STATUS, type SaveStatus } from '../../worker/protocol.ts';
 
 /** Short words for a nav entry; they follow the link's title in its accessible name. */

@@ -1,4 +1,4 @@
-// R23: the status of each section the worker holds for this tab's user, as the navigation shows
+// R24: the status of each section the worker holds for this tab's user, as the navigation shows
 // it. Fed only by the worker's `statuses` events, validated first (the worker may be another build).
 import { createStore } from 'zustand/vanilla';
 import type { SectionKey } from '../../supabase/functions/_shared/schema.ts';

@@ -67,7 +67,7 @@ function onEvent(event: TabEvent): void {
       for (const listener of signedOutListeners) listener(event.userId);
       break;
     case 'statuses': {
-      // R23: checked against the protocol's schema before the navigation shows it.
+      // R24: checked against the protocol's schema before the navigation shows it.
       const received = receiveStatuses(event);
       if (!received.ok) console.warn(received.message);
       break;

@@ -64,7 +64,7 @@ describe('broadcast bus', () => {
     );
     const patch = await aEvents.next((e) => e.type === 'patch');
     expect(patch).toMatchObject({ type: 'patch', fields: { motivation: 'over the bus' } });
-    // R23: the sections' statuses travel too.
+    // R24: the sections' statuses travel too.
     const statuses = await aEvents.next(
       (e) => e.type === 'statuses' && e.sections.some((x) => x.status === 'pending'),
     );

@@ -1,4 +1,4 @@
-// R23 (docs/single-writer.md): the navigation's per-section statuses are a pure derivation of the
+// R24 (docs/single-writer.md): the navigation's per-section statuses are a pure derivation of the
 // engine state: one entry per section it holds, each with the status its own view has.
 import { describe, expect, it } from 'vitest';
 import {
@@ -36,7 +36,7 @@ const edit = (tab: string, planId: string, key: typeof ONE | typeof TWO): Input 
   fields: { a: 'typed' },
 });
 
-describe('R23: section statuses', () => {
+describe('R24: section statuses', () => {
   it('is empty with nothing open, and says nothing of a section still loading', () => {
     expect(sectionStatuses(initialState(1))).toEqual([]);
     const loading = step(initialState(1), {

@@ -1,4 +1,4 @@
-// R23: what the navigation shows of each section, derived from the engine state alone.
+// R24: what the navigation shows of each section, derived from the engine state alone.
 import type { SectionStatusEntry } from '../protocol.ts';
 import { statusOf } from './step.ts';
 import type { EngineState } from './types.ts';
