@@ -103,26 +103,22 @@ export async function openDevice(
   }
 }
 
-/** The form control whose label starts with `label`. */
+/** The form control whose label starts with `label` (waits for it: an editor reopening after a
+ * worker's death shows its fields again a moment later). */
 async function control(browser: Browser, label: string) {
+  let element: unknown = null;
   await browser.waitUntil(
-    () =>
-      browser.execute(
+    async () =>
+      (element = await browser.execute(
         (text: string) =>
-          [...document.querySelectorAll('label')].some((l) =>
+          ([...document.querySelectorAll('label')].find((l) =>
             l.textContent?.trim().startsWith(text),
-          ),
+          )?.control as HTMLElement | undefined) ?? null,
         label,
-      ),
+      )) !== null,
     { timeoutMsg: `no field labelled "${label}"` },
   );
-  const element = await browser.execute(
-    (text: string) =>
-      [...document.querySelectorAll('label')].find((l) => l.textContent?.trim().startsWith(text))!
-        .control as HTMLElement,
-    label,
-  );
-  return browser.$(element as unknown as WebdriverIO.Element);
+  return browser.$(element as WebdriverIO.Element);
 }
 
 /** Types `text` at the end of the field, as key presses (WebDriver Element Send Keys). */
@@ -199,6 +195,10 @@ export const hooks = {
   transport: (browser: Browser) =>
     browser.execute(
       () => (window as unknown as { __mpfsSync?: Hooks }).__mpfsSync?.transport ?? null,
+    ),
+  terminate: (browser: Browser) =>
+    browser.execute(() =>
+      (window as unknown as { __mpfsSync: Hooks }).__mpfsSync.terminateWorker(),
     ),
   workerId: (browser: Browser) =>
     browser.execute(() => (window as unknown as { __mpfsSync: Hooks }).__mpfsSync.workerId()),

@@ -16,6 +16,7 @@ import {
   serverSection,
   statesSeen,
   typeInto,
+  valueOf,
   waitForState,
   waitForValue,
   watchStates,
@@ -30,6 +31,7 @@ import {
   type AppServer,
   type Driver,
   type Proc,
+  type WebKitTools,
 } from './harness.ts';
 
 const found = findWebKit();
@@ -46,6 +48,8 @@ if (!found.ok) {
 describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under Xvfb)', () => {
   let server: AppServer;
   let driver: Driver;
+  let tools: WebKitTools;
+  let display: string;
   const procs: Proc[] = [];
   const devices = new Set<Device>();
 
@@ -53,9 +57,11 @@ describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under X
     if (!found.ok) return;
     server = await startServer();
     procs.push(server.proc);
-    const xvfb = await startXvfb(found.tools);
+    tools = found.tools;
+    const xvfb = await startXvfb(tools);
     procs.push(xvfb.proc);
-    driver = await startDriver(found.tools, xvfb.display);
+    display = xvfb.display;
+    driver = await startDriver(tools, display);
     procs.push(driver.proc);
   });
 
@@ -183,6 +189,65 @@ describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under X
       );
       expect(device.proxy.saves().map((s) => s.status)).toEqual([200]);
     } finally {
+      await done();
+    }
+  });
+
+  test('a killed worker: both windows reconnect by themselves and nothing is lost', async () => {
+    const { user, planId, device, done } = await setUp();
+    try {
+      const { browser } = device;
+      await openSection(device, planId);
+      const first = await browser.getWindowHandle();
+      const second = await openWindow(device, planId);
+      const before = await hooks.workerId(browser);
+      expect(await hooks.terminate(browser)).toBe(true);
+      // Typed while the worker is gone or just restarting: kept and sent to the new one.
+      await typeInto(browser, CONCERNS, 'during the crash');
+      await browser.switchToWindow(first);
+      await waitForValue(browser, CONCERNS, 'during the crash');
+      await waitForState(browser, 'saved');
+      const after = await hooks.workerId(browser);
+      expect(after).not.toBe(before);
+      await browser.switchToWindow(second);
+      await waitForState(browser, 'saved');
+      expect(await hooks.workerId(browser)).toBe(after);
+      expect((await serverSection(server.url, user, planId))?.data.concerns).toBe(
+        'during the crash',
+      );
+    } finally {
+      await done();
+    }
+  });
+
+  test('the same field saved from two devices: the dialog shows both; Keep Mine saves mine', async () => {
+    const { user, planId, device: laptop, done } = await setUp();
+    // WebKitWebDriver runs one session at a time: the second device gets a driver of its own.
+    let phoneDriver: Driver | null = null;
+    let phone: Device | null = null;
+    try {
+      phoneDriver = await startDriver(tools, display);
+      phone = await openDevice(phoneDriver, server.url, user);
+      await openSection(laptop, planId);
+      await openSection(phone, planId);
+      await typeInto(laptop.browser, FIELD, 'from the laptop');
+      await waitForState(laptop.browser, 'saved');
+      await typeInto(phone.browser, FIELD, 'from the phone');
+      await waitForState(phone.browser, 'conflict');
+      const dialog = await phone.browser.$('[role="alertdialog"]');
+      await dialog.waitForDisplayed();
+      const text = await dialog.getText();
+      expect(text).toContain('from the laptop');
+      expect(text).toContain('from the phone');
+      await (await dialog.$('button=Overwrite (Keep Mine)')).click();
+      await waitForState(phone.browser, 'saved');
+      expect(await valueOf(phone.browser, FIELD)).toBe('from the phone');
+      expect((await serverSection(server.url, user, planId))?.data.motivation).toBe(
+        'from the phone',
+      );
+    } finally {
+      await phone?.close();
+      await phoneDriver?.proc.stop();
       await done();
     }
   });
