@@ -123,13 +123,29 @@ async function control(browser: Browser, label: string) {
 
 /** Types `text` at the end of the field, as key presses (WebDriver Element Send Keys). */
 export async function typeInto(browser: Browser, label: string, text: string) {
-  const field = await control(browser, label);
-  await field.click();
-  await field.addValue(text);
+  // The editor may re-render its fields between the lookup and the keys (a section reopened):
+  // WebDriver then refuses the stale element before typing anything, so looking again is safe.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const field = await control(browser, label);
+      await field.click();
+      await field.addValue(text);
+      return;
+    } catch (error) {
+      if (attempt >= 5 || !/stale element/i.test(String(error))) throw error;
+    }
+  }
 }
 
 export async function valueOf(browser: Browser, label: string): Promise<string> {
-  return (await control(browser, label)).getValue();
+  return browser.execute(
+    (text: string) =>
+      (
+        [...document.querySelectorAll('label')].find((l) => l.textContent?.trim().startsWith(text))
+          ?.control as HTMLTextAreaElement | undefined
+      )?.value ?? '',
+    label,
+  );
 }
 
 export async function waitForValue(browser: Browser, label: string, want: string) {
@@ -145,10 +161,20 @@ export async function saveState(browser: Browser): Promise<string | null> {
 }
 
 export async function waitForState(browser: Browser, state: string, timeout = 15_000) {
-  await browser.waitUntil(async () => (await saveState(browser)) === state, {
-    timeout,
-    timeoutMsg: `save-status never became "${state}"`,
-  });
+  try {
+    await browser.waitUntil(async () => (await saveState(browser)) === state, { timeout });
+  } catch {
+    // What the page shows instead, so a failure says whether the keys or the save went missing.
+    const shown = await browser.execute(() => ({
+      status: document.querySelector('[data-testid="save-status"]')?.textContent ?? null,
+      fields: [...document.querySelectorAll('main textarea')].map(
+        (t) => (t as HTMLTextAreaElement).value,
+      ),
+    }));
+    throw new Error(
+      `save-status never became "${state}" (it is "${await saveState(browser)}"); the page shows ${JSON.stringify(shown)}`,
+    );
+  }
 }
 
 /** Records every save-status state the current window shows from now on (statesSeen reads it). */

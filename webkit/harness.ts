@@ -83,6 +83,18 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/** Process groups still running: ended at once if this process exits without stopping them. */
+const live = new Set<number>();
+process.on('exit', () => {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 function start(
   name: string,
   command: string,
@@ -95,12 +107,18 @@ function start(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe', ...Array<'pipe'>(extraFds).fill('pipe')],
   });
+  if (child.pid) live.add(child.pid);
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  let stopping = false;
+  // A helper that dies mid-suite fails every later test: say which one, and what it said.
+  child.once('exit', (code, sig) => {
+    if (!stopping) console.error(`${name} exited on its own (${code ?? sig}):\n${tail}`);
+  });
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     child.once('exit', () => resolve());
@@ -118,11 +136,13 @@ function start(
     child,
     output: () => tail,
     async stop() {
+      stopping = true;
       signal('SIGTERM');
       const done = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
       // Its children (MiniBrowser's web processes) may outlive it: end the whole group.
       signal('SIGKILL');
       if (!done) await Promise.race([exited, sleep(2000)]);
+      if (child.pid) live.delete(child.pid);
     },
   };
 }

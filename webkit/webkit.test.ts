@@ -1,8 +1,9 @@
 // The core promises in WebKitGTK (Safari's engine), which Playwright can't drive: a WebDriver
 // suite (webdriverio over WebKitWebDriver, MiniBrowser under Xvfb). Each test is one device: its
 // own MiniBrowser behind its own fault proxy (docs/testing.md §7, §13), signed in with the app's
-// test hooks on. Rules: the contract's live sync and save status (docs/testing.md §4, §8),
-// R14 (the flush on pagehide) and R4's test window (docs/testing.md §13).
+// test hooks on. Rules: the contract's live sync, save status and conflict dialog
+// (docs/testing.md §4, §8), R14 (the flush on pagehide), R4's test window and the worker's death
+// (docs/testing.md §13).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   CONCERNS,
@@ -56,7 +57,6 @@ describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under X
   beforeAll(async () => {
     if (!found.ok) return;
     server = await startServer();
-    procs.push(server.proc);
     tools = found.tools;
     const xvfb = await startXvfb(tools);
     procs.push(xvfb.proc);
