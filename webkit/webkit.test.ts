@@ -30,7 +30,6 @@ import {
   startServer,
   startXvfb,
   type AppServer,
-  type Driver,
   type Proc,
   type WebKitTools,
 } from './harness.ts';
@@ -48,7 +47,6 @@ if (!found.ok) {
 
 describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under Xvfb)', () => {
   let server: AppServer;
-  let driver: Driver;
   let tools: WebKitTools;
   let display: string;
   const procs: Proc[] = [];
@@ -61,28 +59,46 @@ describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under X
     const xvfb = await startXvfb(tools);
     procs.push(xvfb.proc);
     display = xvfb.display;
-    driver = await startDriver(tools, display);
-    procs.push(driver.proc);
   });
 
   afterAll(async () => {
     await Promise.all([...devices].map((d) => d.close()));
-    // Driver first (it ends its MiniBrowsers), then the display, then the server.
+    // Devices first (each driver ends its MiniBrowser), then the display, then the server.
     for (const proc of procs.reverse()) await proc.stop();
     await server?.stop();
   });
+
+  /**
+   * A device signed in as `user`, on a WebKitWebDriver of its own: the driver runs one session at
+   * a time, and under heavy load it has crashed (SIGSEGV) here; then only this test fails.
+   */
+  async function newDevice(user: User, settings: Record<string, string> = {}): Promise<Device> {
+    const driver = await startDriver(tools, display);
+    let device: Device;
+    try {
+      device = await openDevice(driver, server.url, user, settings);
+    } catch (error) {
+      await driver.proc.stop();
+      throw error;
+    }
+    const own: Device = {
+      ...device,
+      close: async () => {
+        devices.delete(own);
+        await device.close();
+        await driver.proc.stop();
+      },
+    };
+    devices.add(own);
+    return own;
+  }
 
   /** A new user and plan, and a device signed in as that user. */
   async function setUp(settings: Record<string, string> = {}) {
     const user: User = await createUser(server.url);
     const planId = await createPlan(server.url, user);
-    const device = await openDevice(driver, server.url, user, settings);
-    devices.add(device);
-    const done = async () => {
-      devices.delete(device);
-      await device.close();
-    };
-    return { user, planId, device, done };
+    const device = await newDevice(user, settings);
+    return { user, planId, device, done: device.close };
   }
 
   for (const transport of ['shared', 'dedicated'] as const) {
@@ -222,12 +238,9 @@ describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under X
 
   test('the same field saved from two devices: the dialog shows both; Keep Mine saves mine', async () => {
     const { user, planId, device: laptop, done } = await setUp();
-    // WebKitWebDriver runs one session at a time: the second device gets a driver of its own.
-    let phoneDriver: Driver | null = null;
     let phone: Device | null = null;
     try {
-      phoneDriver = await startDriver(tools, display);
-      phone = await openDevice(phoneDriver, server.url, user);
+      phone = await newDevice(user);
       await openSection(laptop, planId);
       await openSection(phone, planId);
       await typeInto(laptop.browser, FIELD, 'from the laptop');
@@ -247,7 +260,6 @@ describe.skipIf(!found.ok)('WebKitGTK (MiniBrowser over WebKitWebDriver, under X
       );
     } finally {
       await phone?.close();
-      await phoneDriver?.proc.stop();
       await done();
     }
   });
