@@ -159,14 +159,11 @@ test.describe('no SharedWorker: the fallback (dedicated worker in a leader tab)'
     }, 'dedicated'),
   );
 
+  // The follower's hello waits until the new leader's worker listens on the bus
+  // (leaderListening in worker/adapters/broadcast-bus.ts): posted earlier, it was lost.
   test("the leader's worker killed: a new one starts in the leader tab, the follower reconnects", async ({
     browser,
-    browserName,
   }) => {
-    test.fixme(
-      browserName === 'firefox',
-      'Firefox: the follower tab often gets no answer to hello over the bus within its 5 tries (2 of 3 runs), so it never opens; not yet diagnosed',
-    );
     await onDevice(async ({ page: leader, context, user, planId }) => {
       const follower = await openSection(context, planId);
       await typeEverywhere([follower, leader], FIELD, 'before the crash');

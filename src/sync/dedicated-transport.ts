@@ -3,9 +3,14 @@
 // When the leader tab goes, its worker dies with it, the next tab in the lock's queue leads, and
 // every tab's Connection says hello again (nothing acknowledged is lost: it is in IndexedDB).
 import * as Comlink from 'comlink';
-import { BUS_NAME, busSession } from '../../worker/adapters/broadcast-bus.ts';
-import { PROTOCOL_VERSION, WORKERS_CHANNEL, type WorkerSessionApi } from '../../worker/protocol.ts';
-import type { Transport } from './connection.ts';
+import { BUS_NAME, busSession, leaderListening } from '../../worker/adapters/broadcast-bus.ts';
+import {
+  PROTOCOL_VERSION,
+  WORKERS_CHANNEL,
+  type TabEvent,
+  type WorkerSessionApi,
+} from '../../worker/protocol.ts';
+import type { Endpoint, Transport } from './connection.ts';
 import { workerGone } from './shared-transport.ts';
 
 export const LEADER_LOCK = 'mpfs-leader';
@@ -33,6 +38,16 @@ function campaign(): Promise<void> {
   return campaigning;
 }
 
+/** The leader tab's own way to its worker. */
+function direct(worker: Worker, onEvent: (event: TabEvent) => void): Endpoint {
+  const session = Comlink.wrap<WorkerSessionApi>(worker);
+  return {
+    session: session as unknown as WorkerSessionApi,
+    listener: Comlink.proxy(onEvent),
+    dispose: () => session[Comlink.releaseProxy](),
+  };
+}
+
 export function dedicatedTransport(tabId: string): Transport {
   return {
     // Followers ask over the bus, where nobody may answer while a new leader starts.
@@ -40,16 +55,24 @@ export function dedicatedTransport(tabId: string): Transport {
     async open(onEvent) {
       // A free lock is granted within milliseconds: wait that long before settling for the bus.
       await Promise.race([campaign(), new Promise((resolve) => setTimeout(resolve, 50))]);
+      if (leader) return direct(leader, onEvent);
+      const channel = new BroadcastChannel(BUS_NAME);
+      // A hello posted while the new leader's worker is still starting would be lost (and cost a
+      // hello timeout): wait until a leader's worker listens, or this tab is elected itself.
+      await Promise.race([leaderListening(channel, 1_000), campaign()]);
       if (leader) {
-        const session = Comlink.wrap<WorkerSessionApi>(leader);
-        return {
-          session: session as unknown as WorkerSessionApi,
-          listener: Comlink.proxy(onEvent),
-          dispose: () => session[Comlink.releaseProxy](),
-        };
+        channel.close();
+        return direct(leader, onEvent);
       }
-      const bus = busSession(new BroadcastChannel(BUS_NAME), tabId, onEvent);
-      return { session: bus.session, listener: onEvent, dispose: bus.dispose };
+      const bus = busSession(channel, tabId, onEvent);
+      return {
+        session: bus.session,
+        listener: onEvent,
+        dispose: () => {
+          bus.dispose();
+          channel.close();
+        },
+      };
     },
     // R20 for the fallback: a follower of a newer build has no worker to announce itself, so it
     // speaks for itself; the older leader's worker then retires and tells its tabs to reload.

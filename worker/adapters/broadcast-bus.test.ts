@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyncHost } from '../host.ts';
 import { PROTOCOL_VERSION, type TabEvent } from '../protocol.ts';
-import { busSession, serveBus } from './broadcast-bus.ts';
+import { busSession, leaderListening, serveBus } from './broadcast-bus.ts';
 import { MemoryApi } from './memory-api.ts';
 import { MemoryStore } from './memory-store.ts';
 
@@ -119,5 +119,27 @@ describe('broadcast bus', () => {
     await events.next((e) => e.type === 'reload');
     expect(calls).toEqual(['flush']);
     expect(events.seen).toEqual([{ type: 'reload', reason: 'last' }]);
+  });
+
+  it("a follower waits for a leader's bus: told when it starts, or answered when already up", async () => {
+    const host = new SyncHost({ api: new MemoryApi(), store: new MemoryStore(), log: () => {} });
+    // Asked before any leader listens (a new leader's worker still starting): the worker's
+    // announcement when its bus is up ends the wait.
+    const waiting = leaderListening(channel('bus-4'), 60_000, 60_000);
+    serveBus(channel('bus-4'), () => host.createSession());
+    expect(await waiting).toBe(true);
+    // A leader already listening answers the first ask.
+    expect(await leaderListening(channel('bus-4'), 60_000, 60_000)).toBe(true);
+    // And a hello sent then is answered.
+    const a = busSession(channel('bus-4'), 'A', () => {});
+    expect(await a.session.hello(hello('A'), () => {})).toMatchObject({ ok: true });
+  });
+
+  it('no leader: the wait ends false; a closed channel ends it too', async () => {
+    expect(await leaderListening(channel('bus-5'), 50, 10)).toBe(false);
+    const closing = channel('bus-6');
+    const waiting = leaderListening(closing, 60_000, 10);
+    closing.close();
+    expect(await waiting).toBe(false);
   });
 });

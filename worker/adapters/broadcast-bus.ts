@@ -83,10 +83,15 @@ const BusEventSchema = z.object({
   event: TabEventSchema,
 });
 
+/** A follower asks whether a leader's worker listens; the worker says so (and when it starts). */
+const PingSchema = z.object({ type: z.literal('ping') });
+const LeaderSchema = z.object({ type: z.literal('leader') });
+
 /** Leader side: answers the calls of other tabs with sessions of the local host. */
 export function serveBus(channel: BroadcastChannel, createSession: () => WorkerSessionApi): void {
   const sessions = new Map<string, WorkerSessionApi>();
   channel.onmessage = async (message: MessageEvent) => {
+    if (PingSchema.safeParse(message.data).success) return channel.postMessage({ type: 'leader' });
     const call = BusCallSchema.safeParse(message.data);
     if (!call.success) return;
     const { tab, id, method, args } = call.data;
@@ -100,6 +105,42 @@ export function serveBus(channel: BroadcastChannel, createSession: () => WorkerS
     ).apply(session, callArgs);
     channel.postMessage({ type: 'reply', tab, id, result });
   };
+  // Followers that asked before this worker listened are waiting for this.
+  channel.postMessage({ type: 'leader' });
+}
+
+/**
+ * Follower side: resolves true once a leader's worker says it listens on the bus (asking every
+ * `everyMs`), false after `ms`. A call posted while none listens (a new leader's worker still
+ * starting) reaches nobody and is lost, so a follower waits for this before its hello.
+ */
+export function leaderListening(
+  channel: BroadcastChannel,
+  ms: number,
+  everyMs = 100,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ask = () => {
+      try {
+        channel.postMessage({ type: 'ping' });
+      } catch {
+        done(false); // the channel was closed: the caller stopped waiting
+      }
+    };
+    const done = (heard: boolean) => {
+      clearInterval(asking);
+      clearTimeout(giveUp);
+      channel.removeEventListener('message', listen);
+      resolve(heard);
+    };
+    const listen = (message: MessageEvent) => {
+      if (LeaderSchema.safeParse(message.data).success) done(true);
+    };
+    channel.addEventListener('message', listen);
+    const asking = setInterval(ask, everyMs);
+    const giveUp = setTimeout(() => done(false), ms);
+    ask();
+  });
 }
 
 /** Follower side: a session whose calls travel over the bus to whichever tab leads. */
