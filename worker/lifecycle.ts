@@ -21,8 +21,10 @@ export interface LifeFacts {
   tabs: number;
   /** When the last connection arrived (its hello may still be on the way), or null. */
   lastConnectAt: number | null;
-  /** A newer protocol's worker runs (R20). */
+  /** A newer protocol's worker runs (R20), or another engine writes for the profile (R23). */
   retired: boolean;
+  /** R23: it gave way to the SharedWorker, whose tabs reconnect there once this one is gone. */
+  handedOver?: boolean;
   /** Store writes, loads or saves under way: an acknowledged edit may still be committing. */
   busy: boolean;
   /** Sections with edits this worker can still send on its own (R15). */
@@ -40,6 +42,9 @@ export type LifeAction = 'serve' | 'when-idle' | 'check-later' | 'close';
 export const initialLife: Life = { aloneSince: null };
 
 export function decideLife(life: Life, facts: LifeFacts): { life: Life; action: LifeAction } {
+  // R23: its tabs move to the SharedWorker when it is gone, and that one adopts its outbox then.
+  if (facts.handedOver)
+    return { life: { aloneSince: life.aloneSince }, action: facts.busy ? 'when-idle' : 'close' };
   if (facts.tabs > 0) return { life: { aloneSince: null }, action: 'serve' };
   const aloneSince = life.aloneSince ?? facts.now;
   const later = { life: { aloneSince }, action: 'check-later' as const };

@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import { BUS_NAME, busSession } from '../../worker/adapters/broadcast-bus.ts';
 import { PROTOCOL_VERSION, WORKERS_CHANNEL, type WorkerSessionApi } from '../../worker/protocol.ts';
 import type { Transport } from './connection.ts';
-import { workerGone } from './shared-transport.ts';
+import { sharedWorkerTransport, workerGone } from './shared-transport.ts';
 
 export const LEADER_LOCK = 'mpfs-leader';
 
@@ -14,6 +14,14 @@ let leader: Worker | null = null;
 /** The id of the leader's worker (from hello): when it dies, the next open() starts another. */
 let leaderWorkerId: string | null = null;
 let campaigning: Promise<void> | null = null;
+/** R23: set once this tab's engine gave way to the SharedWorker; from then on it talks there. */
+let handedOver = false;
+/** Ends the leader lock's hold, or withdraws the request for it. */
+const leadership = new AbortController();
+let stepDown = () => {};
+
+/** Whether this tab now reaches the SharedWorker although it asked for the fallback (R23). */
+export const fallbackHandedOver = () => handedOver;
 
 const startWorker = () =>
   new Worker(new URL('../../worker/dedicated-worker.ts', import.meta.url), {
@@ -24,11 +32,16 @@ const startWorker = () =>
 /** Queues for the leader lock once; holds it for the tab's life once granted. */
 function campaign(): Promise<void> {
   campaigning ??= new Promise<void>((elected) => {
-    void navigator.locks.request(LEADER_LOCK, () => {
-      leader = startWorker();
-      elected();
-      return new Promise<never>(() => {});
-    });
+    navigator.locks
+      .request(LEADER_LOCK, { signal: leadership.signal }, () => {
+        if (handedOver) return;
+        leader = startWorker();
+        elected();
+        return new Promise<void>((resolve) => (stepDown = resolve));
+      })
+      .catch(() => {
+        // Withdrawn at the hand-over (R23): this tab no longer leads anything.
+      });
   });
   return campaigning;
 }
@@ -38,6 +51,8 @@ export function dedicatedTransport(tabId: string): Transport {
     // Followers ask over the bus, where nobody may answer while a new leader starts.
     helloTimeoutMs: 1_000,
     async open(onEvent) {
+      // R23: the SharedWorker writes for this profile; this tab is one of its tabs now.
+      if (handedOver) return sharedWorkerTransport.open(onEvent);
       // A free lock is granted within milliseconds: wait that long before settling for the bus.
       await Promise.race([campaign(), new Promise((resolve) => setTimeout(resolve, 50))]);
       if (leader) {
@@ -62,11 +77,21 @@ export function dedicatedTransport(tabId: string): Transport {
       });
       channel.close();
     },
+    // R23: the leader's engine ends by itself (worker/lifecycle.ts); a later fallback tab may lead.
+    handOver() {
+      if (handedOver) return;
+      handedOver = true;
+      leader = null;
+      leaderWorkerId = null;
+      leadership.abort();
+      stepDown();
+    },
     async watch(workerId) {
+      if (handedOver) return sharedWorkerTransport.watch(workerId);
       if (leader && leaderWorkerId === null) leaderWorkerId = workerId;
       await workerGone(workerId);
       // This tab leads and its worker died (crash, terminate hook): start a fresh one.
-      if (leader && leaderWorkerId === workerId) {
+      if (!handedOver && leader && leaderWorkerId === workerId) {
         leader.terminate();
         leader = startWorker();
         leaderWorkerId = null;

@@ -1,0 +1,217 @@
+// R23: one engine per browser profile, whatever the transport. A `?sync=dedicated` tab (the
+// no-SharedWorker fallback, forced) next to a normal tab must not run a second engine that
+// writes: the engine that loses the lock hands its tab over to the SharedWorker, and what it
+// held before is merged (R21), never written over newer text. Each scenario runs several rounds
+// (the plan is new each round) and checks the server's final text through the API.
+import type { BrowserContext, Page } from '@playwright/test';
+import {
+  createPlan,
+  createUser,
+  expect,
+  expectSaved,
+  openDevice,
+  openSection,
+  saveStatus,
+  serverSection,
+  test,
+  type User,
+} from './fixtures.ts';
+import { hooks } from './durability-fixtures.ts';
+
+const FIELD = 'Why do you want to start this business?';
+const CONCERNS = 'What worries you most?';
+const ROUNDS = 3;
+
+async function device(browser: import('@playwright/test').Browser, user: User) {
+  const context = await openDevice(browser, user);
+  await context.addInitScript(() => localStorage.setItem('mpfs-test-hooks', '1'));
+  return context;
+}
+
+/** A tab that forces the fallback transport (a dedicated worker of its own, or the bus). */
+async function openDedicated(context: BrowserContext, planId: string) {
+  const page = await context.newPage();
+  await page.goto(`/plans/${planId}/section-one?sync=dedicated`);
+  await expect(page.locator('main').getByRole('textbox').first()).toBeVisible();
+  return page;
+}
+
+/** Outbox records of this plan on the device that the page's worker wrote. */
+async function outboxOf(page: Page, planId: string): Promise<number> {
+  const owner = await hooks.workerId(page);
+  return page.evaluate(
+    ({ plan, owner }) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('mpfs-sync');
+        open.onerror = () => reject(new Error('cannot open mpfs-sync'));
+        open.onsuccess = () => {
+          const db = open.result;
+          const all = db.transaction('outbox').objectStore('outbox').getAll();
+          all.onsuccess = () => {
+            db.close();
+            const records = all.result as { planId: string; owner: string }[];
+            resolve(records.filter((r) => r.planId === plan && r.owner === owner).length);
+          };
+          all.onerror = () => reject(new Error('cannot read the outbox'));
+        };
+      }),
+    { plan: planId, owner },
+  );
+}
+
+/** Waits until the page either asks the author (conflict) or has nothing left to save. */
+async function settle(page: Page, planId: string): Promise<'conflict' | 'saved'> {
+  let outcome: 'conflict' | 'saved' | null = null;
+  await expect
+    .poll(
+      async () => {
+        const state = await saveStatus(page).getAttribute('data-state');
+        if (state === 'conflict') outcome = 'conflict';
+        else if (state === 'saved' && (await outboxOf(page, planId)) === 0) outcome = 'saved';
+        return outcome;
+      },
+      { timeout: 20_000 },
+    )
+    .not.toBeNull();
+  return outcome!;
+}
+
+/** Settles the page; if it asks the author, Keep Mine. Returns how many dialogs it took. */
+async function keepMineIfAsked(page: Page, planId: string): Promise<number> {
+  let dialogs = 0;
+  while ((await settle(page, planId)) === 'conflict') {
+    dialogs += 1;
+    if (!(await page.getByRole('alertdialog').isVisible()))
+      await page.getByRole('button', { name: 'Review conflict' }).click();
+    await page.getByRole('button', { name: /Keep Mine/ }).click();
+    await expect(page.getByRole('alertdialog')).toBeHidden();
+  }
+  return dialogs;
+}
+
+test('R23 (a): text typed in a ?sync=dedicated tab never overwrites newer text typed in a normal tab', async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const user = await createUser();
+  const context = await device(browser, user);
+  const outcomes: string[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const planId = await createPlan(user);
+    // Both orders: the fallback tab first (its engine started first) and the normal tab first.
+    const dedicatedFirst = round % 2 === 1;
+    const first = dedicatedFirst
+      ? await openDedicated(context, planId)
+      : await openSection(context, planId);
+    const second = dedicatedFirst
+      ? await openSection(context, planId)
+      : await openDedicated(context, planId);
+    const [dedicated, normal] = dedicatedFirst ? [first, second] : [second, first];
+    const older = `older text, typed in the dedicated tab (${round})`;
+    const newer = `newer text, typed in the normal tab (${round})`;
+    await dedicated.getByLabel(CONCERNS).fill(older);
+    await normal.getByLabel(CONCERNS).fill(newer);
+    // Until saved; or the author is asked, and Keep Mine keeps what they typed last.
+    let dialogs = await keepMineIfAsked(normal, planId);
+    // The dedicated tab goes away: closed, or reloaded (its engine dies with the page).
+    if (round % 2 === 1) await dedicated.close();
+    else await dedicated.reload();
+    dialogs += await keepMineIfAsked(normal, planId);
+    const text = (await serverSection(user, planId, 'section-one'))?.data.concerns;
+    outcomes.push(
+      `${text === newer ? 'newest kept' : `lost (server: ${JSON.stringify(text)})`}, ${dialogs} dialog(s)`,
+    );
+    await normal.close();
+    if (!dedicated.isClosed()) await dedicated.close();
+  }
+  console.log(`R23 (a) dedicated + normal, ${ROUNDS} rounds: ${outcomes.join('; ')}`);
+  expect(
+    outcomes.filter((o) => o.startsWith('lost')),
+    'rounds whose newest text was lost',
+  ).toEqual([]);
+  await context.close();
+});
+
+test('R23 (b): a ?sync=dedicated tab and a normal tab show the same text and never conflict with each other', async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const user = await createUser();
+  const context = await device(browser, user);
+  const problems: string[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const planId = await createPlan(user);
+    const dedicatedFirst = round % 2 === 1;
+    const first = dedicatedFirst
+      ? await openDedicated(context, planId)
+      : await openSection(context, planId);
+    const second = dedicatedFirst
+      ? await openSection(context, planId)
+      : await openDedicated(context, planId);
+    const [dedicated, normal] = dedicatedFirst ? [first, second] : [second, first];
+
+    // What one tab types, the other shows.
+    await dedicated.getByLabel(FIELD).fill(`from the dedicated tab (${round})`);
+    const shown = await expect(normal.getByLabel(FIELD))
+      .toHaveValue(`from the dedicated tab (${round})`)
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!shown)
+      problems.push(`round ${round}: the normal tab did not show the dedicated tab's text`);
+    await normal.getByLabel(FIELD).fill(`from the normal tab (${round})`);
+    const back = await expect(dedicated.getByLabel(FIELD))
+      .toHaveValue(`from the normal tab (${round})`)
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!back)
+      problems.push(`round ${round}: the dedicated tab did not show the normal tab's text`);
+
+    // The same field typed in both, one after the other: the last one typed wins, no dialog.
+    const last = `third, from the dedicated tab (${round})`;
+    await dedicated.getByLabel(CONCERNS).fill(`first, from the dedicated tab (${round})`);
+    await normal.getByLabel(CONCERNS).fill(`second, from the normal tab (${round})`);
+    await dedicated.getByLabel(CONCERNS).fill(last);
+    for (const tab of [dedicated, normal]) {
+      const asked = await keepMineIfAsked(tab, planId);
+      if (asked > 0) problems.push(`round ${round}: ${asked} conflict dialog(s) between own tabs`);
+    }
+    const data = (await serverSection(user, planId, 'section-one'))?.data;
+    if (data?.concerns !== last)
+      problems.push(`round ${round}: the server has ${JSON.stringify(data?.concerns)}`);
+    for (const tab of [dedicated, normal]) {
+      const same = await expect(tab.getByLabel(CONCERNS))
+        .toHaveValue(String(data?.concerns))
+        .then(
+          () => true,
+          () => false,
+        );
+      if (!same) problems.push(`round ${round}: a tab shows other text than the server`);
+    }
+    await dedicated.close();
+    await normal.close();
+  }
+  console.log(
+    `R23 (b) dedicated + normal, ${ROUNDS} rounds: ${problems.length === 0 ? 'no problem' : problems.join('; ')}`,
+  );
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('R23: a ?sync=dedicated tab next to a normal tab is served by the SharedWorker', async ({
+  browser,
+}) => {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const context = await device(browser, user);
+  const normal = await openSection(context, planId);
+  const dedicated = await openDedicated(context, planId);
+  await dedicated.getByLabel(FIELD).fill('typed in the dedicated tab');
+  await expectSaved(dedicated);
+  expect(await hooks.workerId(dedicated)).toBe(await hooks.workerId(normal));
+  expect(await hooks.transport(dedicated)).toBe('shared');
+  await context.close();
+});
