@@ -71,4 +71,12 @@ describe('R22: a worker without tabs ends', () => {
     const second = decideLife(first.life, { ...alone, now: alone.now + 100, sending: 1 });
     expect(second.life.aloneSince).toBe(alone.now);
   });
+
+  it('R23: a handed-over engine ends once idle, tabs or not (they reconnect to the SharedWorker)', () => {
+    for (const tabs of [0, 2]) {
+      const facts = { ...alone, tabs, retired: true, handedOver: true };
+      expect(decideLife(initialLife, facts).action).toBe('close');
+      expect(decideLife(initialLife, { ...facts, busy: true }).action).toBe('when-idle');
+    }
+  });
 });
