@@ -4,6 +4,10 @@
 // held before is merged (R21), never written over newer text. Each scenario runs several rounds
 // (the plan is new each round) and checks the server's final text through the API.
 import type { BrowserContext, Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   createPlan,
   createUser,
@@ -16,7 +20,7 @@ import {
   test,
   type User,
 } from './fixtures.ts';
-import { hooks } from './durability-fixtures.ts';
+import { deviceBehindProxy, hooks } from './durability-fixtures.ts';
 
 const FIELD = 'Why do you want to start this business?';
 const CONCERNS = 'What worries you most?';
@@ -214,4 +218,71 @@ test('R23: a ?sync=dedicated tab next to a normal tab is served by the SharedWor
   expect(await hooks.workerId(dedicated)).toBe(await hooks.workerId(normal));
   expect(await hooks.transport(dedicated)).toBe('shared');
   await context.close();
+});
+
+test.describe('two builds of one protocol version', () => {
+  let otherBuild = '';
+
+  test.beforeAll(() => {
+    // Another build with the same protocol: only its label differs, so its workers' script URLs do.
+    otherBuild = mkdtempSync(join(tmpdir(), 'mpfs-build-same-protocol-'));
+    execFileSync(
+      process.execPath,
+      ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error', '--outDir', otherBuild],
+      { env: { ...process.env, VITE_BUILD_ID: 'same-protocol-b' }, stdio: 'inherit' },
+    );
+  });
+
+  test.afterAll(() => {
+    if (otherBuild) rmSync(otherBuild, { recursive: true, force: true });
+  });
+
+  test('R23 (c): the build opened later writes; the older one’s unsent edit never overwrites newer text', async ({
+    browser,
+  }) => {
+    test.setTimeout(180_000);
+    const outcomes: string[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const user = await createUser();
+      const planId = await createPlan(user);
+      const { context, proxy } = await deviceBehindProxy(browser, user);
+      const oldTab = await openSection(context, planId);
+      const oldWorker = await hooks.workerId(oldTab);
+      // The old build's tab holds an edit it could not send yet (503, Retry-After: 60).
+      proxy.fail({ status: 503, count: 1, retryAfter: 60 });
+      const older = `older text, typed in the old build's tab (${round})`;
+      const newer = `newer text, typed in the new build's tab (${round})`;
+      await oldTab.getByLabel(CONCERNS).fill(older);
+      await expect(saveStatus(oldTab)).toHaveAttribute('data-state', 'saved-locally');
+
+      // Another build of the same protocol is served: a second SharedWorker (another script URL).
+      proxy.serveStatic(otherBuild);
+      const savesBefore = proxy.saves().length;
+      const newTab = await openSection(context, planId);
+      expect(await hooks.workerId(newTab)).not.toBe(oldWorker);
+      await expect(oldTab.getByRole('alert').first()).toContainText('Reload this page');
+      // From then on the old build's tab takes nothing.
+      await expect(oldTab.getByLabel(CONCERNS)).not.toBeEditable();
+      await newTab.getByLabel(CONCERNS).fill(newer);
+      let dialogs = await keepMineIfAsked(newTab, planId);
+      // Only the new build's worker saved since it opened.
+      const newWorker = await hooks.workerId(newTab);
+      for (const save of proxy.saves().slice(savesBefore))
+        expect(save.mutationId?.startsWith(`${newWorker}:`)).toBe(true);
+
+      // The old tab reloads (the new build now): its worker ends, the new one adopts its edit.
+      await oldTab.reload();
+      await expect(oldTab.locator('main').getByRole('textbox').first()).toBeVisible();
+      dialogs += await keepMineIfAsked(newTab, planId);
+      const text = (await serverSection(user, planId, 'section-one'))?.data.concerns;
+      outcomes.push(
+        `${text === newer ? 'newest kept' : `lost (server: ${JSON.stringify(text)})`}, ${dialogs} dialog(s)`,
+      );
+      expect(text, `round ${round}: the server has the newest text`).toBe(newer);
+      await expect(oldTab.getByLabel(CONCERNS)).toHaveValue(newer);
+      await context.close();
+      await proxy.close();
+    }
+    console.log(`R23 (c) two builds of one protocol, ${ROUNDS} rounds: ${outcomes.join('; ')}`);
+  });
 });

@@ -11,7 +11,15 @@ import { SyncHost } from './host.ts';
 import type { OutboxRecord, SnapshotRecord, Store, StoreOp } from './ports.ts';
 import { WORKERS_CHANNEL, WorkerAnnounceSchema } from './protocol.ts';
 
-const log = (message: string, detail?: unknown) => console.warn(`[mpfs-sync] ${message}`, detail);
+/**
+ * The build's label (`VITE_BUILD_ID` at build time, optional) in the worker's log lines: which of
+ * two builds open at once said it (R23). The two-builds e2e test also makes a second build of the
+ * same protocol with it (another label, another script URL).
+ */
+const BUILD_ID =
+  (import.meta as { env?: Record<string, string | undefined> }).env?.VITE_BUILD_ID ?? '';
+const tag = BUILD_ID ? `[mpfs-sync ${BUILD_ID}]` : '[mpfs-sync]';
+const log = (message: string, detail?: unknown) => console.warn(`${tag} ${message}`, detail);
 
 /** The store opens asynchronously; the host needs one at once, so calls wait for the opening. */
 function lazyStore(opening: Promise<Store>): Store {
