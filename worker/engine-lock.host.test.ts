@@ -98,8 +98,11 @@ describe('R23: one engine per profile, whatever the transport', () => {
     await advance(0);
     expect(dedicated.ended()).toBe(1);
     // The fallback tab reconnects to the SharedWorker and types there: one engine, one order (R1).
-    const moved = await openTab(shared.host, 'fallback');
-    expect(moved.lastView()).toMatchObject({ data: { concerns: 'typed in the normal tab' } });
+    const moved = await hello(shared.host, 'fallback');
+    expect(await moved.session.open(PLAN, KEY)).toMatchObject({
+      ok: true,
+      value: { data: { concerns: 'typed in the normal tab' } },
+    });
     expect(
       await moved.session.edit(PLAN, KEY, { concerns: 'typed in the fallback tab' }),
     ).toMatchObject({ ok: true });
