@@ -24,6 +24,7 @@ import { deviceBehindProxy, hooks } from './durability-fixtures.ts';
 
 const FIELD = 'Why do you want to start this business?';
 const CONCERNS = 'What worries you most?';
+const SUCCESS = 'What does success look like for you?';
 const ROUNDS = 3;
 
 async function device(browser: import('@playwright/test').Browser, user: User) {
@@ -217,6 +218,42 @@ test('R23: a ?sync=dedicated tab next to a normal tab is served by the SharedWor
   await expectSaved(dedicated);
   expect(await hooks.workerId(dedicated)).toBe(await hooks.workerId(normal));
   expect(await hooks.transport(dedicated)).toBe('shared');
+  await context.close();
+});
+
+test('R23: the fallback leader and its follower both move to the SharedWorker when a normal tab opens', async ({
+  browser,
+}) => {
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const context = await device(browser, user);
+  const leader = await openDedicated(context, planId);
+  const follower = await openDedicated(context, planId);
+  await follower.getByLabel(FIELD).fill('typed in the follower before the normal tab');
+  await expect(leader.getByLabel(FIELD)).toHaveValue('typed in the follower before the normal tab');
+  const normal = await openSection(context, planId);
+  const shared = await hooks.workerId(normal);
+  for (const tab of [leader, follower]) {
+    await expect.poll(() => hooks.transport(tab)).toBe('shared');
+    expect(await hooks.workerId(tab)).toBe(shared);
+  }
+  await follower.getByLabel(CONCERNS).fill('typed in the follower after');
+  await leader.getByLabel(SUCCESS).fill('typed in the leader after');
+  for (const tab of [leader, follower, normal]) {
+    await expect(tab.getByLabel(FIELD)).toHaveValue('typed in the follower before the normal tab');
+    await expect(tab.getByLabel(CONCERNS)).toHaveValue('typed in the follower after');
+    await expect(tab.getByLabel(SUCCESS)).toHaveValue('typed in the leader after');
+    await expectSaved(tab);
+  }
+  expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
+    motivation: 'typed in the follower before the normal tab',
+    concerns: 'typed in the follower after',
+    success: 'typed in the leader after',
+  });
+  // A fallback tab opened later finds the SharedWorker too (the leader lock was given up).
+  const late = await openDedicated(context, planId);
+  await expect.poll(() => hooks.transport(late)).toBe('shared');
+  await expect(late.getByLabel(SUCCESS)).toHaveValue('typed in the leader after');
   await context.close();
 });
 
