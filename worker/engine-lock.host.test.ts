@@ -12,6 +12,7 @@ import { ENGINE_LOCK, webEngineLock } from './adapters/web-locks.ts';
 import { SAVE_DEBOUNCE_MS } from './engine/index.ts';
 import type { EngineTransport } from './engine-lock.ts';
 import { SyncHost } from './host.ts';
+import { HANDOVER_GRACE_MS, LIFE_CHECK_MS } from './lifecycle.ts';
 import { PROTOCOL_VERSION, type TabEvent } from './protocol.ts';
 
 const PLAN = '00000000-0000-4000-8000-000000000001';
@@ -95,7 +96,8 @@ describe('R23: one engine per profile, whatever the transport', () => {
     const fallback = await hello(dedicated.host, 'fallback');
     expect(fallback.answer).toMatchObject({ ok: false, code: 'HANDED_OVER' });
     await dedicated.host.idle();
-    await advance(0);
+    // It ends by itself once idle, after the grace that lets its answers go out (R22, R23).
+    await advance(HANDOVER_GRACE_MS + LIFE_CHECK_MS);
     expect(dedicated.ended()).toBe(1);
     // The fallback tab reconnects to the SharedWorker and types there: one engine, one order (R1).
     const moved = await hello(shared.host, 'fallback');
@@ -129,7 +131,8 @@ describe('R23: one engine per profile, whatever the transport', () => {
       await fallback.session.edit(PLAN, KEY, { motivation: 'after the hand-over' }),
     ).toMatchObject({ ok: false, code: 'HANDED_OVER' });
     await dedicated.host.idle();
-    await advance(0);
+    // It ends by itself once idle, after the grace that lets its answers go out (R22, R23).
+    await advance(HANDOVER_GRACE_MS + LIFE_CHECK_MS);
     expect(dedicated.ended()).toBe(1);
     expect(p.api.puts).toHaveLength(0);
     // The author types the same field in the normal tab, later: that is the newest text.
@@ -160,6 +163,8 @@ describe('R23: one engine per profile, whatever the transport', () => {
     const shared = p.engine('shared', 'shared');
     const normal = await openTab(shared.host, 'normal');
     await dedicated.host.idle();
+    await advance(HANDOVER_GRACE_MS + LIFE_CHECK_MS);
+    expect(dedicated.ended()).toBe(1);
     await advance(SAVE_DEBOUNCE_MS);
     await shared.host.idle();
     expect(p.api.get(PLAN, KEY)?.data).toEqual({ concerns: 'typed in the fallback tab' });

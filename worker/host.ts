@@ -802,6 +802,8 @@ export class SyncHost {
    * started first learns of the other too.
    */
   peerAnnounced(peer: PeerAnnounce): boolean {
+    // A worker that stopped (ending, R22) takes no part any more: it must not win over a new one.
+    if (this.stopped) return false;
     return this.stepLock({ type: 'peer', peer }).some((e) => e.type === 'announce');
   }
 

@@ -48,8 +48,11 @@ function campaign(): Promise<void> {
 
 export function dedicatedTransport(tabId: string): Transport {
   return {
-    // Followers ask over the bus, where nobody may answer while a new leader starts.
-    helloTimeoutMs: 1_000,
+    // Followers ask over the bus, where nobody may answer while a new leader starts; once handed
+    // over (R23), the SharedWorker gets the usual time (it may be starting up).
+    get helloTimeoutMs() {
+      return handedOver ? undefined : 1_000;
+    },
     async open(onEvent) {
       // R23: the SharedWorker writes for this profile; this tab is one of its tabs now.
       if (handedOver) return sharedWorkerTransport.open(onEvent);
