@@ -131,40 +131,42 @@ test('no SharedWorker: a newer build makes the older leader retire; reloading lo
   await proxy.close();
 });
 
-test('R21: after a deploy, the old tab’s unsent edit never overwrites what the new tab typed later', async ({
-  browser,
-}) => {
-  const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+// Repeated (a new device and plan each round), the server's text checked each time.
+for (const round of [1, 2, 3])
+  test(`R21: after a deploy, the old tab’s unsent edit never overwrites what the new tab typed later (round ${round})`, async ({
     browser,
-    'saved before the deploy',
-    'older text, typed in the old tab',
-  );
+  }) => {
+    const { user, planId, context, proxy, oldTab } = await oldTabHolding(
+      browser,
+      'saved before the deploy',
+      'older text, typed in the old tab',
+    );
 
-  proxy.serveStatic(newBuild);
-  const newTab = await openSection(context, planId);
-  await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
-  // The author types the same field again in the new tab, later: that is the newest text.
-  await newTab.getByLabel(CONCERNS).fill('newer text, typed in the new tab');
-  await expectSaved(newTab);
+    proxy.serveStatic(newBuild);
+    const newTab = await openSection(context, planId);
+    await expect(oldTab.getByRole('alert')).toContainText('A newer version of this app is open');
+    // The author types the same field again in the new tab, later: that is the newest text.
+    await newTab.getByLabel(CONCERNS).fill('newer text, typed in the new tab');
+    await expectSaved(newTab);
 
-  // The old tab reloads: its worker ends and the new one adopts the older edit. It must not win
-  // silently: the author is asked, and Keep Mine keeps the newer text.
-  await oldTab.getByRole('button', { name: 'Reload' }).click();
-  const dialog = newTab.getByRole('alertdialog');
-  await expect(dialog).toContainText('older text, typed in the old tab');
-  await expect(dialog).toContainText('newer text, typed in the new tab');
-  await dialog.getByRole('button', { name: 'Overwrite (Keep Mine)' }).click();
-  for (const tab of [oldTab, newTab]) {
-    await expect(tab.getByLabel(CONCERNS)).toHaveValue('newer text, typed in the new tab');
-    await expectSaved(tab);
-  }
-  expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
-    motivation: 'saved before the deploy',
-    concerns: 'newer text, typed in the new tab',
+    // The old tab reloads: its worker ends and the new one adopts the older edit. It must not win
+    // silently: the author is asked, and Keep Mine keeps the newer text.
+    await oldTab.getByRole('button', { name: 'Reload' }).click();
+    const dialog = newTab.getByRole('alertdialog');
+    await expect(dialog).toContainText('older text, typed in the old tab');
+    await expect(dialog).toContainText('newer text, typed in the new tab');
+    await dialog.getByRole('button', { name: 'Overwrite (Keep Mine)' }).click();
+    for (const tab of [oldTab, newTab]) {
+      await expect(tab.getByLabel(CONCERNS)).toHaveValue('newer text, typed in the new tab');
+      await expectSaved(tab);
+    }
+    expect((await serverSection(user, planId, 'section-one'))?.data).toMatchObject({
+      motivation: 'saved before the deploy',
+      concerns: 'newer text, typed in the new tab',
+    });
+    await context.close();
+    await proxy.close();
   });
-  await context.close();
-  await proxy.close();
-});
 
 test('R22, R20: the old build’s worker ends once its last tab closes; the newer one saves what it held', async ({
   browser,

@@ -7,6 +7,6 @@ import { createBrowserHost } from './browser-host.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const host = createBrowserHost(self);
+const host = createBrowserHost(self, 'dedicated');
 Comlink.expose(host.createSession(), self);
 serveBus(new BroadcastChannel(BUS_NAME), () => host.createSession());

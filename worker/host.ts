@@ -34,12 +34,24 @@ import {
   type FreshnessSignal,
   type PlanFeed,
 } from './freshener.ts';
+import {
+  engineLockStep,
+  initialEngineLock,
+  type EngineLockEffect,
+  type EngineLockInput,
+  type EngineLockState,
+  type EngineRank,
+  type EngineTransport,
+  type PeerAnnounce,
+  type RetireReason,
+} from './engine-lock.ts';
 import { decideLife, initialLife, LIFE_CHECK_MS, sendingSections, type Life } from './lifecycle.ts';
 import {
   recordId,
   type Api,
   type Clock,
   type Credentials,
+  type EngineLock,
   type Liveness,
   type LoadOutcome,
   type OutboxRecord,
@@ -94,6 +106,15 @@ export interface HostOptions {
   terminate?: () => void;
   /** Group commit: edits arriving while a store write commits share the next write (default on). */
   batchWrites?: boolean;
+  /**
+   * R23: the profile's engine lock; this engine takes edits only while it holds it. Without it
+   * the engine writes at once (tests of a single engine).
+   */
+  engineLock?: EngineLock;
+  /** R23: how tabs reach this engine (default `shared`). */
+  transport?: EngineTransport;
+  /** R20, R23: says who this engine is on the workers' channel. */
+  announce?: (announcement: { type: 'announce' } & EngineRank) => void;
 }
 
 /** How many edit→durable samples the host keeps for the `durability-stats` test hook. */
@@ -205,6 +226,14 @@ export class SyncHost {
   private readonly refreshTimers = new Map<string, TimerHandle>();
   /** Set once a worker of a newer protocol runs (R20): the words the tabs are told. */
   private retiredReason: string | null = null;
+  /** R23: retired in favour of the SharedWorker: its tabs reconnect there (HANDED_OVER). */
+  private handedOver = false;
+  /** R23: whether this engine writes for the profile (worker/engine-lock.ts decides). */
+  private lockState: EngineLockState;
+  private lockHandle: { release(): void } | null = null;
+  /** Resolves once the lock is ours (true) or another engine outranks this one (false). */
+  private readonly decided: Promise<boolean>;
+  private decide: (serving: boolean) => void = () => {};
   /** Test builds only (hello with testHooks): the save window every user's engine starts with. */
   private testDebounceMs: number | undefined;
   /** R22: whether this worker may end yet (worker/lifecycle.ts). */
@@ -228,6 +257,8 @@ export class SyncHost {
   private readonly writerLock: NonNullable<HostOptions['writerLock']>;
   private readonly terminate: (() => void) | undefined;
   private readonly batchWrites: boolean;
+  private readonly engineLock: EngineLock | undefined;
+  private readonly announceTo: HostOptions['announce'];
 
   constructor(options: HostOptions) {
     this.api = options.api;
@@ -240,6 +271,15 @@ export class SyncHost {
     this.writerLock = options.writerLock ?? ((_name, save) => save());
     this.terminate = options.terminate;
     this.batchWrites = options.batchWrites ?? true;
+    this.engineLock = options.engineLock;
+    this.announceTo = options.announce;
+    this.lockState = initialEngineLock({
+      workerId: this.workerId,
+      protocolVersion: PROTOCOL_VERSION,
+      transport: options.transport ?? 'shared',
+      startedAt: this.clock.now(),
+    });
+    this.decided = new Promise((resolve) => (this.decide = resolve));
     // R18: mutation ids carry the worker id, so no two workers (or restarts) ever share one; the
     // id counter is shared by every user's engine, so no two users of this worker share one.
     const seeded = initialState(options.seed ?? Math.floor(Math.random() * 2 ** 32));
@@ -355,6 +395,9 @@ export class SyncHost {
   /** Stops acting: timers cleared, answers ignored (tests simulate a worker dying with it). */
   stop(): void {
     this.stopped = true;
+    // R23: a worker that stops (dies) frees the profile's engine lock, as its end would.
+    this.lockHandle?.release();
+    this.lockHandle = null;
     for (const { handle } of this.timers.values()) this.clock.clearTimeout(handle);
     this.timers.clear();
     for (const handle of this.refreshTimers.values()) this.clock.clearTimeout(handle);
@@ -703,6 +746,12 @@ export class SyncHost {
   private async start(): Promise<void> {
     try {
       this.liveness.holdWorker(this.workerId);
+      // R23: only the engine holding the profile's lock adopts and takes edits.
+      this.announceSelf();
+      if (this.engineLock)
+        this.lockHandle = this.engineLock.request(() => this.stepLock({ type: 'granted' }));
+      else this.stepLock({ type: 'granted' });
+      if (!(await this.decided)) return;
       // Records of a worker that still runs (another script version during a deploy) stay its
       // own until it is gone; then they are adopted here (R16, R20).
       await this.adopt(async (owner) => {
@@ -787,23 +836,48 @@ export class SyncHost {
   // ---- two script versions at once (R20) ------------------------------------------------------
 
   /**
-   * Another worker said which protocol it speaks. Newer: this one retires (saves nothing more,
-   * tells its tabs to reload, ends once they are gone). Older: it retires when it hears us, and
-   * its unsaved edits are adopted once it is gone. Returns whether to answer with our own
-   * announcement: once per peer, so the one that started first learns of the other too.
+   * Another engine said who it is (R20, R23; worker/engine-lock.ts decides). One that outranks
+   * this one (a newer protocol, the SharedWorker over a tab's dedicated worker, a newer copy)
+   * makes it retire: it takes no edit any more, tells its tabs to reload or to move, and ends once
+   * done; one it outranks retires when it hears us, and its unsaved edits are adopted once it is
+   * gone. Returns whether it answered with its own announcement: once per peer, so the one that
+   * started first learns of the other too.
    */
-  peerAnnounced(peer: { workerId: string; protocolVersion: number }): boolean {
-    if (peer.workerId === this.workerId || peer.protocolVersion === PROTOCOL_VERSION) return false;
-    const first = !this.peers.has(peer.workerId);
-    this.peers.add(peer.workerId);
-    if (peer.protocolVersion > PROTOCOL_VERSION) {
-      this.retire(
-        `A newer version of this app is open (sync protocol ${peer.protocolVersion}). Reload this page to keep editing; your edits are kept on this device.`,
-      );
-      return first;
+  peerAnnounced(peer: PeerAnnounce): boolean {
+    // A worker that stopped (ending, R22) takes no part any more: it must not win over a new one.
+    if (this.stopped) return false;
+    return this.stepLock({ type: 'peer', peer }).some((e) => e.type === 'announce');
+  }
+
+  private stepLock(input: EngineLockInput): EngineLockEffect[] {
+    const { state, effects } = engineLockStep(this.lockState, input);
+    this.lockState = state;
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'announce':
+          this.announceSelf();
+          break;
+        case 'serve':
+          this.decide(true);
+          break;
+        case 'retire':
+          this.retire(retireWords(effect.reason, effect.protocolVersion), effect.reason);
+          this.decide(false);
+          break;
+        case 'release':
+          this.lockHandle?.release();
+          this.lockHandle = null;
+          break;
+        case 'adopt-when-gone':
+          this.adoptWhenGone(effect.workerId);
+          break;
+      }
     }
-    if (first) this.adoptWhenGone(peer.workerId);
-    return true;
+    return effects;
+  }
+
+  private announceSelf(): void {
+    this.announceTo?.({ type: 'announce', ...this.lockState.me });
   }
 
   /** Adopts a live worker's unsaved edits once it is gone (once per worker). */
@@ -822,11 +896,15 @@ export class SyncHost {
     return this.retiredReason !== null;
   }
 
-  private retire(reason: string): void {
+  private retire(reason: string, why: RetireReason): void {
     if (this.retiredReason !== null) return;
     this.retiredReason = reason;
+    this.handedOver = why === 'shared-worker';
     void this.dispatchAll({ type: 'retire' });
-    this.send([...this.links.keys()], { type: 'reload', reason });
+    this.send(
+      [...this.links.keys()],
+      this.handedOver ? { type: 'hand-over', reason } : { type: 'reload', reason },
+    );
     this.endWhenDone();
   }
 
@@ -838,6 +916,7 @@ export class SyncHost {
       tabs: this.links.size,
       lastConnectAt: this.lastConnectAt,
       retired: this.retiredReason !== null,
+      handedOver: this.handedOver,
       busy: this.tasks.size > 0,
       sending: [...this.engines.values()].reduce((n, e) => n + sendingSections(e), 0),
     });
@@ -966,6 +1045,8 @@ export class SyncHost {
         `hello: this connection already belongs to tab ${ctx.tabId}`,
       );
     if (!this.isReady) await this.ready;
+    // R23: the SharedWorker serves this profile now; the tab connects there.
+    if (this.handedOver) return fail(WORKER_CODES.HANDED_OVER, this.retiredReason ?? '');
     ctx.tabId = tabId;
     ctx.testHooks = testHooks === true;
     this.sessions.set(tabId, ctx);
@@ -1012,6 +1093,8 @@ export class SyncHost {
     // U1: a signed-out tab is shown nobody's copy.
     const user = ctx.user;
     if (user === null) return fail(WORKER_CODES.NOT_AVAILABLE, MESSAGES.signedOut);
+    // R23: a section opened here would be shown from an engine that no longer writes.
+    if (this.handedOver) return fail(WORKER_CODES.HANDED_OVER, this.retiredReason ?? '');
     const id = sectionId(parsed.data.planId, parsed.data.sectionKey);
     const key = userKey(user, id);
     this.denied.delete(key);
@@ -1065,8 +1148,13 @@ export class SyncHost {
     } catch (error) {
       return fail(WORKER_CODES.BAD_MESSAGE, `edit: fields must be JSON (${errorText(error)})`);
     }
-    // R20: a replaced worker takes no edit: what the tab shows stays there, and the tab reloads.
-    if (this.retiredReason !== null) return fail(WORKER_CODES.READ_ONLY, this.retiredReason);
+    // R20, R23: a replaced worker takes no edit: what the tab shows stays there, and the tab
+    // reloads, or sends it again to the SharedWorker it is handed over to.
+    if (this.retiredReason !== null)
+      return fail(
+        this.handedOver ? WORKER_CODES.HANDED_OVER : WORKER_CODES.READ_ONLY,
+        this.retiredReason,
+      );
     const problem = findSectionDataProblem(json);
     if (problem) return fail(WORKER_CODES.BAD_MESSAGE, `edit: ${problem}`);
     const tab = ctx.tabId;
@@ -1189,6 +1277,18 @@ export class SyncHost {
         this.freshener?.signal(ctx.tabId, { ...news, planId: userKey(user, news.planId) });
     } else this.freshener?.signal(ctx.tabId, news);
     return ok(null);
+  }
+}
+
+/** R20, R23: what the tabs of a retired engine are told. */
+function retireWords(reason: RetireReason, protocolVersion: number): string {
+  switch (reason) {
+    case 'newer-protocol':
+      return `A newer version of this app is open (sync protocol ${protocolVersion}). Reload this page to keep editing; your edits are kept on this device.`;
+    case 'shared-worker':
+      return "This tab now syncs through the app's shared worker. If it doesn't reconnect by itself, reload this page; your edits are kept on this device.";
+    case 'newer-copy':
+      return 'This app was opened again in this browser (another tab, possibly a newer version), and that copy now saves your edits. Reload this page to keep editing; your edits are kept on this device.';
   }
 }
 

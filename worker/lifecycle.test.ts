@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CONNECT_GRACE_MS,
   decideLife,
+  HANDOVER_GRACE_MS,
   initialLife,
   LINGER_MS,
   type LifeFacts,
@@ -70,5 +71,21 @@ describe('R22: a worker without tabs ends', () => {
     const first = decideLife(initialLife, alone);
     const second = decideLife(first.life, { ...alone, now: alone.now + 100, sending: 1 });
     expect(second.life.aloneSince).toBe(alone.now);
+  });
+
+  it('R23: a handed-over engine ends once idle, tabs or not (they reconnect to the SharedWorker), after a grace for the answers', () => {
+    for (const tabs of [0, 2]) {
+      const facts = { ...alone, tabs, retired: true, handedOver: true };
+      const first = decideLife(initialLife, facts);
+      // A hello waiting for the decision still gets HANDED_OVER.
+      expect(first.action).toBe('check-later');
+      const later = { ...facts, now: facts.now + HANDOVER_GRACE_MS };
+      expect(decideLife(first.life, later).action).toBe('close');
+      expect(decideLife(first.life, { ...later, busy: true }).action).toBe('when-idle');
+      // A connection that just arrived gets its answer too.
+      expect(decideLife(first.life, { ...later, lastConnectAt: later.now - 1 }).action).toBe(
+        'check-later',
+      );
+    }
   });
 });

@@ -12,6 +12,12 @@ export const LINGER_MS = 2_000;
  */
 export const CONNECT_GRACE_MS = 10_000;
 
+/**
+ * R23: how long a handed-over engine still answers after it gave way (and after the last
+ * connection arrived): a hello waiting for its decision gets HANDED_OVER instead of silence.
+ */
+export const HANDOVER_GRACE_MS = 1_000;
+
 /** How often a worker without tabs looks again while it lingers or finishes its work. */
 export const LIFE_CHECK_MS = 250;
 
@@ -21,8 +27,10 @@ export interface LifeFacts {
   tabs: number;
   /** When the last connection arrived (its hello may still be on the way), or null. */
   lastConnectAt: number | null;
-  /** A newer protocol's worker runs (R20). */
+  /** A newer protocol's worker runs (R20), or another engine writes for the profile (R23). */
   retired: boolean;
+  /** R23: it gave way to the SharedWorker, whose tabs reconnect there once this one is gone. */
+  handedOver?: boolean;
   /** Store writes, loads or saves under way: an acknowledged edit may still be committing. */
   busy: boolean;
   /** Sections with edits this worker can still send on its own (R15). */
@@ -32,6 +40,8 @@ export interface LifeFacts {
 export interface Life {
   /** Since when no tab has been connected; null while tabs are. */
   aloneSince: number | null;
+  /** R23: since when it has been handed over (first seen so). */
+  handedOverSince?: number;
 }
 
 /** `when-idle`: ask again once no write or request is under way; `check-later`: after LIFE_CHECK_MS. */
@@ -40,6 +50,16 @@ export type LifeAction = 'serve' | 'when-idle' | 'check-later' | 'close';
 export const initialLife: Life = { aloneSince: null };
 
 export function decideLife(life: Life, facts: LifeFacts): { life: Life; action: LifeAction } {
+  // R23: its tabs move to the SharedWorker when it is gone, and that one adopts its outbox then.
+  if (facts.handedOver) {
+    const handedOverSince = life.handedOverSince ?? facts.now;
+    const next = { aloneSince: life.aloneSince, handedOverSince };
+    if (facts.busy) return { life: next, action: 'when-idle' };
+    const recent = (at: number | null) => at !== null && facts.now - at < HANDOVER_GRACE_MS;
+    if (recent(handedOverSince) || recent(facts.lastConnectAt))
+      return { life: next, action: 'check-later' };
+    return { life: next, action: 'close' };
+  }
   if (facts.tabs > 0) return { life: { aloneSince: null }, action: 'serve' };
   const aloneSince = life.aloneSince ?? facts.now;
   const later = { life: { aloneSince }, action: 'check-later' as const };

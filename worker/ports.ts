@@ -129,3 +129,12 @@ export interface Liveness {
   /** Calls `onGone` once, when the tab has closed, navigated away or crashed. Returns a cancel. */
   watchTab(tabId: string, onGone: () => void): () => void;
 }
+
+/**
+ * R23: the profile's engine lock (the Web Lock `mpfs-engine`), held by the one engine that takes
+ * edits. `request` queues for it; `onGranted` runs once it is held, and it stays held until
+ * `release()` (which also withdraws a request not granted yet) or the engine ends.
+ */
+export interface EngineLock {
+  request(onGranted: () => void): { release(): void };
+}

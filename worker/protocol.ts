@@ -61,6 +61,8 @@ export const WORKER_CODES = {
   NO_CONFLICT: 'NO_CONFLICT',
   /** R20: this worker was replaced (newer version or another engine): the tab must reload. */
   READ_ONLY: 'READ_ONLY',
+  /** R23: this engine gave way to the profile's SharedWorker: connect there and send it again. */
+  HANDED_OVER: 'HANDED_OVER',
   /** The plan doesn't exist or isn't this user's, and the device holds nothing of theirs for it. */
   NOT_AVAILABLE: 'NOT_AVAILABLE',
   TIMEOUT: 'TIMEOUT',
@@ -142,6 +144,8 @@ export type TabEvent =
   | { type: 'view'; view: SectionView; /** the last edit seq the view includes */ seq: number }
   /** The worker can't serve this tab any more (protocol change): the tab must reload. */
   | { type: 'reload'; reason: string }
+  /** R23: this engine gave way to the profile's SharedWorker: the tab reconnects there. */
+  | { type: 'hand-over'; reason: string }
   /** R11: a save got 401: renew the session (supabase `refreshSession()`) and `setAuth` it. */
   | { type: 'refresh-session' }
   /** The user this tab's session is bound to signed out on this profile: leave the editor. */
@@ -200,6 +204,9 @@ export const WorkerAnnounceSchema = z.object({
   type: z.literal('announce'),
   workerId: z.string().min(1).max(100),
   protocolVersion: z.number().int(),
+  /** R23 (absent from the build before it): how the engine is reached and when it started. */
+  transport: z.enum(['shared', 'dedicated']).optional(),
+  startedAt: z.number().optional(),
 });
 
 export const HelloSchema = z.object({

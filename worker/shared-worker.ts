@@ -6,7 +6,7 @@ import { createBrowserHost } from './browser-host.ts';
 
 declare const self: SharedWorkerGlobalScope;
 
-const host = createBrowserHost(self);
+const host = createBrowserHost(self, 'shared');
 
 self.onconnect = (event: MessageEvent) => {
   const port = event.ports[0];

@@ -39,6 +39,8 @@ export interface Transport {
   helloTimeoutMs?: number;
   /** The worker reached speaks another protocol (the tab is told to reload, too). */
   onMismatch?(): void;
+  /** R23: the engine reached gave way to the profile's SharedWorker: open() reaches that now. */
+  handOver?(): void;
 }
 
 const GONE = Symbol('gone');
@@ -85,6 +87,8 @@ export class Connection {
   private token: string | null;
   private readonly reconnectListeners = new Set<(session: SessionCalls) => Promise<void>>();
   private connectedOnce = false;
+  /** The endpoint of the worker said hello to last (a stale one's loss changes nothing). */
+  private current: Endpoint | null = null;
 
   constructor(
     private readonly transport: Transport,
@@ -127,7 +131,10 @@ export class Connection {
         timeout(method(...sent), CALL_TIMEOUT_MS, name),
         live.value.gone,
       ]);
-      if (answer !== GONE) return answer as Answer<K>;
+      // R23: that engine gave way to the SharedWorker: send it there (an edit with its base, R21).
+      const handedOver = answer !== GONE && !answer.ok && answer.code === WORKER_CODES.HANDED_OVER;
+      if (handedOver) this.handOver();
+      if (answer !== GONE && !handedOver) return answer as Answer<K>;
       // The worker went away mid-call: the next one gets it (an edit is a value, safe to resend).
       if (attempt >= CALL_RETRIES)
         return {
@@ -157,6 +164,7 @@ export class Connection {
       );
       if (answer.ok) {
         const workerId = answer.value.workerId;
+        this.current = endpoint;
         const gone = this.transport.watch(workerId).then((): typeof GONE => GONE);
         void gone.then(() => this.lost(endpoint));
         // Time-boxed: a worker that dies again meanwhile must not hold every call forever.
@@ -171,6 +179,11 @@ export class Connection {
       }
       endpoint.dispose();
       last = answer;
+      // R23: the engine reached gave way to the SharedWorker: say hello there.
+      if (answer.code === WORKER_CODES.HANDED_OVER) {
+        this.transport.handOver?.();
+        continue;
+      }
       if (answer.code === WORKER_CODES.PROTOCOL_MISMATCH) this.transport.onMismatch?.();
       // A protocol mismatch won't go away by retrying: the tab must reload.
       if (answer.code !== WORKER_CODES.TIMEOUT) break;
@@ -179,7 +192,20 @@ export class Connection {
     return last!;
   }
 
+  /**
+   * R23: the engine this tab talks to gave way to the profile's SharedWorker (its `hand-over`
+   * event, or a HANDED_OVER answer): connect there now, and re-open this tab's sections there.
+   */
+  handOver(): void {
+    this.transport.handOver?.();
+    const endpoint = this.current;
+    if (endpoint) this.lost(endpoint);
+  }
+
   private lost(endpoint: Endpoint): void {
+    // Only the worker in use: a handed-over one's end later must not drop its successor.
+    if (endpoint !== this.current) return;
+    this.current = null;
     endpoint.dispose();
     this.live = null;
     void this.ensure();

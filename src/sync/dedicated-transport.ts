@@ -11,7 +11,7 @@ import {
   type WorkerSessionApi,
 } from '../../worker/protocol.ts';
 import type { Endpoint, Transport } from './connection.ts';
-import { workerGone } from './shared-transport.ts';
+import { sharedWorkerTransport, workerGone } from './shared-transport.ts';
 
 export const LEADER_LOCK = 'mpfs-leader';
 
@@ -19,6 +19,14 @@ let leader: Worker | null = null;
 /** The id of the leader's worker (from hello): when it dies, the next open() starts another. */
 let leaderWorkerId: string | null = null;
 let campaigning: Promise<void> | null = null;
+/** R23: set once this tab's engine gave way to the SharedWorker; from then on it talks there. */
+let handedOver = false;
+/** Ends the leader lock's hold, or withdraws the request for it. */
+const leadership = new AbortController();
+let stepDown = () => {};
+
+/** Whether this tab now reaches the SharedWorker although it asked for the fallback (R23). */
+export const fallbackHandedOver = () => handedOver;
 
 const startWorker = () =>
   new Worker(new URL('../../worker/dedicated-worker.ts', import.meta.url), {
@@ -29,11 +37,16 @@ const startWorker = () =>
 /** Queues for the leader lock once; holds it for the tab's life once granted. */
 function campaign(): Promise<void> {
   campaigning ??= new Promise<void>((elected) => {
-    void navigator.locks.request(LEADER_LOCK, () => {
-      leader = startWorker();
-      elected();
-      return new Promise<never>(() => {});
-    });
+    navigator.locks
+      .request(LEADER_LOCK, { signal: leadership.signal }, () => {
+        if (handedOver) return;
+        leader = startWorker();
+        elected();
+        return new Promise<void>((resolve) => (stepDown = resolve));
+      })
+      .catch(() => {
+        // Withdrawn at the hand-over (R23): this tab no longer leads anything.
+      });
   });
   return campaigning;
 }
@@ -50,9 +63,14 @@ function direct(worker: Worker, onEvent: (event: TabEvent) => void): Endpoint {
 
 export function dedicatedTransport(tabId: string): Transport {
   return {
-    // Followers ask over the bus, where nobody may answer while a new leader starts.
-    helloTimeoutMs: 1_000,
+    // Followers ask over the bus, where nobody may answer while a new leader starts; once handed
+    // over (R23), the SharedWorker gets the usual time (it may be starting up).
+    get helloTimeoutMs() {
+      return handedOver ? undefined : 1_000;
+    },
     async open(onEvent) {
+      // R23: the SharedWorker writes for this profile; this tab is one of its tabs now.
+      if (handedOver) return sharedWorkerTransport.open(onEvent);
       // A free lock is granted within milliseconds: wait that long before settling for the bus.
       await Promise.race([campaign(), new Promise((resolve) => setTimeout(resolve, 50))]);
       if (leader) return direct(leader, onEvent);
@@ -85,11 +103,21 @@ export function dedicatedTransport(tabId: string): Transport {
       });
       channel.close();
     },
+    // R23: the leader's engine ends by itself (worker/lifecycle.ts); a later fallback tab may lead.
+    handOver() {
+      if (handedOver) return;
+      handedOver = true;
+      leader = null;
+      leaderWorkerId = null;
+      leadership.abort();
+      stepDown();
+    },
     async watch(workerId) {
+      if (handedOver) return sharedWorkerTransport.watch(workerId);
       if (leader && leaderWorkerId === null) leaderWorkerId = workerId;
       await workerGone(workerId);
       // This tab leads and its worker died (crash, terminate hook): start a fresh one.
-      if (leader && leaderWorkerId === workerId) {
+      if (!handedOver && leader && leaderWorkerId === workerId) {
         leader.terminate();
         leader = startWorker();
         leaderWorkerId = null;

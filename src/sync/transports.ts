@@ -1,7 +1,7 @@
 // Which transport a tab uses, and the test hooks it exposes when a test asks for them.
 import { WORKER_CODES, type WorkerResult } from '../../worker/protocol.ts';
 import type { Connection, Transport } from './connection.ts';
-import { dedicatedTransport } from './dedicated-transport.ts';
+import { dedicatedTransport, fallbackHandedOver } from './dedicated-transport.ts';
 import { sharedWorkerTransport } from './shared-transport.ts';
 
 /** `?sync=dedicated` or localStorage `mpfs-sync=dedicated` forces the fallback (tests). */
@@ -76,7 +76,12 @@ export function exposeTestHooks(connection: Connection): void {
       const r = await connection.connect();
       return r.ok ? r.value.workerId : null;
     },
-    transport: fallbackForced() || typeof SharedWorker === 'undefined' ? 'dedicated' : 'shared',
+    // R23: a fallback tab handed over to the SharedWorker reports it.
+    get transport() {
+      return (fallbackForced() || typeof SharedWorker === 'undefined') && !fallbackHandedOver()
+        ? 'dedicated'
+        : 'shared';
+    },
   };
   (window as unknown as { __mpfsSync?: TestHooks }).__mpfsSync = hooks;
 }

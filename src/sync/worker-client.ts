@@ -60,6 +60,10 @@ function onEvent(event: TabEvent): void {
     case 'reload':
       for (const listener of reloadListeners) listener(event.reason);
       break;
+    case 'hand-over':
+      // R23: this tab's engine gave way to the SharedWorker: reconnect there, no reload needed.
+      current?.handOver();
+      break;
     case 'refresh-session':
       void refreshSession();
       break;
@@ -126,9 +130,10 @@ async function connect(
     onEvent,
     accessToken,
   );
+  // Before hello: a hand-over event may come right after it (R23).
+  current = connection;
   const hello = await connection.connect();
   if (!hello.ok) return hello;
-  current = connection;
   // A new worker (the old one died or was replaced) knows nothing of this tab's sections yet.
   const opened = new Map<string, { planId: string; sectionKey: SectionKey }>();
 

@@ -66,6 +66,7 @@ const TabEventSchema = z.discriminatedUnion('type', [
     seq: z.number(),
   }),
   z.object({ type: z.literal('reload'), reason: z.string() }),
+  z.object({ type: z.literal('hand-over'), reason: z.string() }),
   z.object({ type: z.literal('refresh-session') }),
   z.object({ type: z.literal('signed-out'), userId: z.string() }),
   SectionStatusesEventSchema,

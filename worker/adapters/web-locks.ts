@@ -2,7 +2,7 @@
 // worker that a tab closed, but a lock the tab held is granted to the worker 12–35 ms after the
 // tab goes away, crashes included).
 import { tabLockName, workerLockName } from '../protocol.ts';
-import type { Liveness } from '../ports.ts';
+import type { EngineLock, Liveness } from '../ports.ts';
 
 export class WebLocksLiveness implements Liveness {
   constructor(private readonly locks: LockManager = navigator.locks) {}
@@ -40,4 +40,32 @@ export class WebLocksLiveness implements Liveness {
 /** Runs `task` holding the exclusive Web Lock `name` (R19: one writer per user at a time). */
 export function withWebLock<T>(locks: LockManager, name: string, task: () => Promise<T>) {
   return locks.request(name, task) as Promise<T>;
+}
+
+/** R23: one engine per browser profile takes edits: the one holding this lock. */
+export const ENGINE_LOCK = 'mpfs-engine';
+
+/** The engine lock through Web Locks (MemoryLocks in Node tests). */
+export function webEngineLock(locks: LockManager, name = ENGINE_LOCK): EngineLock {
+  return {
+    request(onGranted) {
+      const controller = new AbortController();
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      locks
+        .request(name, { signal: controller.signal }, () => {
+          onGranted();
+          return held;
+        })
+        .catch(() => {
+          // Withdrawn before it was granted (release()): nothing was held.
+        });
+      return {
+        release() {
+          controller.abort();
+          release();
+        },
+      };
+    },
+  };
 }
