@@ -13,10 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { postgresAvailable } from '../server/test-support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+/** MPFS_BENCH_QUICK=1 (`npm run bench -- --quick`): 2 rounds of 0.2 s, 1 and 10 clients. */
+const QUICK = process.env.MPFS_BENCH_QUICK === '1';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 0.2 : 1));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 6));
 const MAX_REQUESTS = 50_000;
-const CLIENT_COUNTS = [1, 10, 50];
+const CLIENT_COUNTS = QUICK ? [1, 10] : [1, 10, 50];
 const KEYS = ['section-one', 'section-two', 'section-three', 'section-four', 'section-five'];
 
 interface Ports {
