@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { Component, lazy, Suspense, type ReactNode } from 'react';
 import type { ConflictDialogProps } from './ConflictDialogView.tsx';
 
 // The dialog (and Radix) is its own chunk, fetched once the editor is idle rather than on first
@@ -17,19 +17,38 @@ function preload() {
 }
 preload();
 
+/** Its chunk could not be fetched (offline before the idle preload ran): say so, keep the page. */
+class LoadFailed extends Component<{ open: boolean; children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  override render() {
+    if (!this.state.failed) return this.props.children;
+    return this.props.open ? (
+      <p role="alert" className="error">
+        This section has a conflict, but its dialog could not be loaded. Your text is kept on this
+        device: reconnect and reload the page to choose which values to keep.
+      </p>
+    ) : null;
+  }
+}
+
 /** The conflict dialog (M7, M8); see ConflictDialogView.tsx. */
 export function ConflictDialog(props: ConflictDialogProps) {
   return (
-    <Suspense
-      fallback={
-        props.open ? (
-          <p className="loading" role="status">
-            Loading the conflict…
-          </p>
-        ) : null
-      }
-    >
-      <View {...props} />
-    </Suspense>
+    <LoadFailed open={props.open}>
+      <Suspense
+        fallback={
+          props.open ? (
+            <p className="loading" role="status">
+              Loading the conflict…
+            </p>
+          ) : null
+        }
+      >
+        <View {...props} />
+      </Suspense>
+    </LoadFailed>
   );
 }
