@@ -440,7 +440,12 @@ test('ours vs the seed design vs the floor', async ({ browser }) => {
       const r = await requestsCase(writer, caseTabs, system, count, mode);
       requestResults[`${mode}/${count}/${system}`] = r;
       requestRows.push([
-        mode === 'turns' ? 'one field, tabs take turns' : 'own field each, all at once',
+        mode === 'turns'
+          ? 'one field, tabs take turns'
+          : count > FIELDS.length
+            ? // More tabs than fields: two type in one field at the same instant (R1: arrival order).
+              'shared fields, all at once'
+            : 'own field each, all at once',
         String(count),
         system,
         String(r.typed),
