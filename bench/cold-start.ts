@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** MPFS_BENCH_QUICK=1 (`npm run bench -- --quick`): one start per case. */
+const RUNS = Number(process.env.BENCH_RUNS ?? (process.env.MPFS_BENCH_QUICK === '1' ? 1 : 5));
 const PORT = 40_000 + Math.floor(Math.random() * 20_000);
 
 async function timeStart(dataDir: string, env: Record<string, string> = {}): Promise<number> {

@@ -5,7 +5,8 @@ import { initialState, sectionId, step, type EngineState } from '../worker/engin
 
 const PLAN = '00000000-0000-4000-8000-000000000001';
 const KEY = 'section-one' as const;
-const EDITS = 20_000;
+/** MPFS_BENCH_QUICK=1 (`npm run bench -- --quick`): a short run, so the bench can't rot. */
+const EDITS = process.env.MPFS_BENCH_QUICK === '1' ? 2_000 : 20_000;
 
 function openSection(tabs: number, fields: number): EngineState {
   let state = initialState(1);

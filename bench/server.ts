@@ -13,10 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { postgresAvailable } from '../server/test-support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+/** MPFS_BENCH_QUICK=1 (`npm run bench -- --quick`): 2 rounds of 0.2 s, 1 and 10 clients, 0.1 s warm-up. */
+const QUICK = process.env.MPFS_BENCH_QUICK === '1';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 0.2 : 1));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 6));
 const MAX_REQUESTS = 50_000;
-const CLIENT_COUNTS = [1, 10, 50];
+const CLIENT_COUNTS = QUICK ? [1, 10] : [1, 10, 50];
+const WARM_UP_SECONDS = QUICK ? 0.1 : 0.5;
 const KEYS = ['section-one', 'section-two', 'section-three', 'section-four', 'section-five'];
 
 interface Ports {
@@ -176,8 +179,8 @@ async function benchAdapter(adapter: string): Promise<Row[]> {
     for (const clients of CLIENT_COUNTS) {
       // The same user and sections for both modes: the plain server shares the database.
       const { headers, targets } = await prepare(atomicBase, clients);
-      await measure(atomicBase, headers, targets, 0.5); // warm-up
-      await measure(plainBase, headers, targets, 0.5);
+      await measure(atomicBase, headers, targets, WARM_UP_SECONDS); // warm-up
+      await measure(plainBase, headers, targets, WARM_UP_SECONDS);
       let atomic: Sample = { saves: 0, errors: 0, ms: 0, latencies: [] };
       let plain: Sample = { ...atomic, latencies: [] };
       // Alternate which mode goes first, so neither always runs on a warmer (or more bloated)

@@ -83,6 +83,24 @@ export function installProbe(): void {
     return remove.call(this, type, wrapper ?? listener, options);
   } as typeof EventTarget.prototype.removeEventListener;
 
+  // Ours hears the worker's events on a raw MessagePort's onmessage (src/sync/shared-transport.ts),
+  // which the addEventListener wrapper above never sees: time that handler the same way.
+  const onmessage = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage')!;
+  Object.defineProperty(MessagePort.prototype, 'onmessage', {
+    ...onmessage,
+    set(this: MessagePort, handler: ((this: MessagePort, event: MessageEvent) => unknown) | null) {
+      if (typeof handler !== 'function') return onmessage.set!.call(this, handler);
+      onmessage.set!.call(this, function (this: MessagePort, event: MessageEvent) {
+        lastArrival = now();
+        try {
+          return handler.call(this, event);
+        } finally {
+          lastHandled = now();
+        }
+      });
+    },
+  });
+
   const post = MessagePort.prototype.postMessage;
   MessagePort.prototype.postMessage = function (this: MessagePort, ...args: unknown[]) {
     posts.push(now());

@@ -4,6 +4,8 @@ import { FIELD, hooks, onDevice, percentile } from './durability-fixtures.ts';
 import { expectSaved, openSection, test } from './fixtures.ts';
 
 const CONCERNS = 'What worries you most?';
+/** MPFS_BENCH_QUICK=1 (`npm run bench -- --quick`): fewer keys, so the bench can't rot. */
+const REPEAT = process.env.MPFS_BENCH_QUICK === '1' ? 1 : 2;
 
 type Row = { what: string; keys: number; writes: number; p50: number; p95: number; max: number };
 
@@ -53,14 +55,16 @@ test(
     });
 
     const field = page.getByLabel(FIELD);
-    await field.pressSequentially('The quick brown fox jumps over the lazy dog. '.repeat(2));
+    await field.pressSequentially('The quick brown fox jumps over the lazy dog. '.repeat(REPEAT));
     const fast = await take('one tab, keyboard speed', { count: 0, writes: 0 });
     await field.pressSequentially(' one key every 30 ms', { delay: 30 });
     const paced = await take('one tab, a key per 30 ms', fast);
     const tabs = [page, await openSection(context, planId), await openSection(context, planId)];
     const labels = [FIELD, CONCERNS, 'What does success look like for you?'];
     await Promise.all(
-      tabs.map((tab, i) => tab.getByLabel(labels[i]!).pressSequentially(' and more'.repeat(4))),
+      tabs.map((tab, i) =>
+        tab.getByLabel(labels[i]!).pressSequentially(' and more'.repeat(2 * REPEAT)),
+      ),
     );
     await take('three tabs at once', paced);
     for (const tab of tabs) await expectSaved(tab);

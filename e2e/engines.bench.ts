@@ -4,8 +4,10 @@ import type { Page } from '@playwright/test';
 import { FIELD, onDevice, percentile } from './durability-fixtures.ts';
 import { openSection, test } from './fixtures.ts';
 
-const RESTARTS = 5;
-const EDITS = 40;
+/** MPFS_BENCH_QUICK=1 (`npm run bench -- --quick`): a short run, so the bench can't rot. */
+const QUICK = process.env.MPFS_BENCH_QUICK === '1';
+const RESTARTS = QUICK ? 2 : 5;
+const EDITS = QUICK ? 8 : 40;
 
 /** terminate → the tab's connection answers with a new worker id, in ms. */
 async function restartMs(page: Page): Promise<number> {

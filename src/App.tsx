@@ -1,9 +1,28 @@
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
-import { useEffect, useRef, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { useAuth, userIdOf } from './auth.ts';
-import { LoginPage } from './routes/LoginPage.tsx';
-import { PlansPage } from './routes/PlansPage.tsx';
-import { SectionPage } from './routes/SectionPage.tsx';
+
+// Each page is its own chunk (docs/performance.md, "Size"): a page fetches only what it shows.
+const loadLogin = () => import('./routes/LoginPage.tsx');
+const loadPlans = () => import('./routes/PlansPage.tsx');
+const loadSection = () => import('./routes/SectionPage.tsx');
+const LoginPage = lazy(() => loadLogin().then((m) => ({ default: m.LoginPage })));
+const PlansPage = lazy(() => loadPlans().then((m) => ({ default: m.PlansPage })));
+const SectionPage = lazy(() => loadSection().then((m) => ({ default: m.SectionPage })));
+
+/** After the first page renders, fetch the others, so a page opened offline later still shows. */
+function PreloadPages() {
+  useEffect(() => {
+    const all = () => void Promise.all([loadLogin(), loadPlans(), loadSection()]).catch(() => {});
+    const idle = window.requestIdleCallback?.(all, { timeout: 1_000 });
+    const timer = idle === undefined ? window.setTimeout(all, 200) : undefined;
+    return () => {
+      if (idle !== undefined) window.cancelIdleCallback(idle);
+      window.clearTimeout(timer);
+    };
+  }, []);
+  return null;
+}
 
 function RequireSession({ children }: { children: ReactNode }) {
   const auth = useAuth();
@@ -33,26 +52,35 @@ export function App() {
   return (
     <BrowserRouter>
       <LeaveOnSignOut />
-      <Routes>
-        <Route path="/login" element={<LoginPage />} />
-        <Route
-          path="/plans"
-          element={
-            <RequireSession>
-              <PlansPage />
-            </RequireSession>
-          }
-        />
-        <Route
-          path="/plans/:planId/:sectionKey"
-          element={
-            <RequireSession>
-              <SectionPage />
-            </RequireSession>
-          }
-        />
-        <Route path="*" element={<Navigate to="/plans" replace />} />
-      </Routes>
+      <PreloadPages />
+      <Suspense
+        fallback={
+          <p className="loading" role="status">
+            Loading…
+          </p>
+        }
+      >
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route
+            path="/plans"
+            element={
+              <RequireSession>
+                <PlansPage />
+              </RequireSession>
+            }
+          />
+          <Route
+            path="/plans/:planId/:sectionKey"
+            element={
+              <RequireSession>
+                <SectionPage />
+              </RequireSession>
+            }
+          />
+          <Route path="*" element={<Navigate to="/plans" replace />} />
+        </Routes>
+      </Suspense>
     </BrowserRouter>
   );
 }

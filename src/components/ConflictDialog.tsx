@@ -1,163 +1,54 @@
-import * as AlertDialog from '@radix-ui/react-alert-dialog';
-import { useRef } from 'react';
-import type { SectionData } from '../../supabase/functions/_shared/schema.ts';
-import type { ConflictView } from '../../worker/protocol.ts';
-import type { SectionDefinition } from '../sections/sections.ts';
+import { Component, lazy, Suspense, type ReactNode } from 'react';
+import type { ConflictDialogProps } from './ConflictDialogView.tsx';
 
-const show = (value: unknown) =>
-  value === undefined || value === ''
-    ? '(empty)'
-    : typeof value === 'string'
-      ? value
-      : JSON.stringify(value);
+// The dialog (and Radix) is its own chunk, fetched once the editor is idle rather than on first
+// load; fetched before any conflict, so one that arrives offline still opens (docs/performance.md).
+const load = () => import('./ConflictDialogView.tsx');
+const View = lazy(() => load().then((m) => ({ default: m.ConflictDialogView })));
 
-interface Props {
-  open: boolean;
-  section: SectionDefinition;
-  mine: SectionData;
-  conflict: ConflictView;
-  busy: boolean;
-  onRefresh(): void;
-  onOverwrite(): void;
-  onCancel(): void;
+let preloaded = false;
+/** Starts fetching the dialog's chunk when the browser is idle, once per page load. */
+function preload() {
+  if (preloaded || typeof window === 'undefined') return;
+  preloaded = true;
+  const go = () => void load().catch(() => (preloaded = false));
+  if (window.requestIdleCallback) window.requestIdleCallback(go, { timeout: 2_000 });
+  else window.setTimeout(go, 200);
+}
+preload();
+
+/** Its chunk could not be fetched (offline before the idle preload ran): say so, keep the page. */
+class LoadFailed extends Component<{ open: boolean; children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  override render() {
+    if (!this.state.failed) return this.props.children;
+    return this.props.open ? (
+      <p role="alert" className="error">
+        This section has a conflict, but its dialog could not be loaded. Your text is kept on this
+        device: reconnect and reload the page to choose which values to keep.
+      </p>
+    ) : null;
+  }
 }
 
-/** The fields to decide (M8), with their labels and what the author sees now. */
-function conflictingFields(section: SectionDefinition, mine: SectionData, conflict: ConflictView) {
-  return conflict.fields.map((c) => ({
-    ...c,
-    label: section.fields.find((f) => f.name === c.field)?.label ?? c.field,
-    // Edits typed during the conflict count.
-    mine: Object.hasOwn(mine, c.field) ? mine[c.field] : c.mine,
-  }));
-}
-
-/**
- * The author decides between the server's values and their own, for the fields both devices
- * changed differently; everything else was merged already (docs/merge-rules.md, M7).
- */
-export function ConflictDialog({
-  open,
-  section,
-  mine,
-  conflict,
-  busy,
-  onRefresh,
-  onOverwrite,
-  onCancel,
-}: Props) {
-  const fields = conflictingFields(section, mine, conflict);
-  const device = conflict.source === 'device';
-  const other = device ? 'The other copy' : 'On the server';
-  // Radix returns focus to a Trigger; this dialog often opens by itself, so remember the field.
-  const returnTo = useRef<HTMLElement | null>(null);
+/** The conflict dialog (M7, M8); see ConflictDialogView.tsx. */
+export function ConflictDialog(props: ConflictDialogProps) {
   return (
-    <AlertDialog.Root open={open} onOpenChange={(next) => !next && onCancel()}>
-      <AlertDialog.Portal>
-        <AlertDialog.Overlay className="dialog-overlay" />
-        {/* Radix: focus moves in, Escape = Cancel (onOpenChange), focus returns on close. */}
-        <AlertDialog.Content
-          className="dialog"
-          onOpenAutoFocus={() => {
-            returnTo.current =
-              document.activeElement instanceof HTMLElement ? document.activeElement : null;
-          }}
-          onCloseAutoFocus={(event) => {
-            event.preventDefault();
-            if (returnTo.current?.isConnected) returnTo.current.focus();
-          }}
-        >
-          <AlertDialog.Title>
-            {device
-              ? 'This section was changed in two places on this device'
-              : 'This section was changed on another device'}
-          </AlertDialog.Title>
-          <AlertDialog.Description>
-            {fields.length === 1 ? 'One field was' : `${fields.length} fields were`} changed on both
-            sides{' '}
-            {device
-              ? '(another tab or an older copy of this app typed on an earlier value)'
-              : `(server version ${conflict.serverVersion})`}
-            . Your other changes are merged already. Choose which values to keep for these fields.
-          </AlertDialog.Description>
-          <table className="conflict-fields">
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">{other}</th>
-                <th scope="col">Yours</th>
-              </tr>
-            </thead>
-            <tbody>
-              {fields.map((f) => (
-                <tr key={f.field} data-field={f.field}>
-                  <th scope="row">{f.label}</th>
-                  <td className="conflict-value">{show(f.theirs)}</td>
-                  <td className="conflict-value">{show(f.mine)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {fields
-            .filter((f) => f.overlaps && f.overlaps.length > 0)
-            .map((f) => (
-              <section
-                key={f.field}
-                className="conflict-overlaps"
-                aria-label={`Overlap in ${f.label}`}
-              >
-                <h3>Where “{f.label}” overlaps</h3>
-                <p className="help">
-                  The other lines of this field were merged; these lines were changed on both sides.
-                </p>
-                {f.overlaps?.map((o, i) => (
-                  <dl key={i}>
-                    <dt>{other}</dt>
-                    <dd>
-                      <pre>{show(o.theirs)}</pre>
-                    </dd>
-                    <dt>Yours</dt>
-                    <dd>
-                      <pre>{show(o.mine)}</pre>
-                    </dd>
-                  </dl>
-                ))}
-              </section>
-            ))}
-          {/* M7: exactly what each button saves (long text: both sides' merged lines kept). */}
-          <section className="conflict-saves" aria-label="What each button saves">
-            {fields.map(
-              (f) =>
-                f.saves && (
-                  <dl key={f.field} data-field={f.field}>
-                    <dt>Refresh (Load Latest) saves “{f.label}” as</dt>
-                    <dd>
-                      <pre data-choice="refresh">{show(f.saves.refresh)}</pre>
-                    </dd>
-                    <dt>Overwrite (Keep Mine) saves “{f.label}” as</dt>
-                    <dd>
-                      <pre data-choice="overwrite">{show(f.saves.overwrite)}</pre>
-                    </dd>
-                  </dl>
-                ),
-            )}
-          </section>
-          <div className="actions">
-            {/* Plain buttons, not AlertDialog.Action: the dialog closes when the conflict is gone. */}
-            <button type="button" disabled={busy} onClick={onRefresh}>
-              Refresh (Load Latest)
-            </button>
-            <button type="button" disabled={busy} onClick={onOverwrite}>
-              Overwrite (Keep Mine)
-            </button>
-            <AlertDialog.Cancel asChild>
-              <button type="button" disabled={busy}>
-                Cancel
-              </button>
-            </AlertDialog.Cancel>
-          </div>
-        </AlertDialog.Content>
-      </AlertDialog.Portal>
-    </AlertDialog.Root>
+    <LoadFailed open={props.open}>
+      <Suspense
+        fallback={
+          props.open ? (
+            <p className="loading" role="status">
+              Loading the conflict…
+            </p>
+          ) : null
+        }
+      >
+        <View {...props} />
+      </Suspense>
+    </LoadFailed>
   );
 }
