@@ -64,6 +64,10 @@ export function createSectionStore(): SectionStore {
   // answers, patches and views travel on different MessagePorts, so one numbered lower may
   // arrive later, and it must not put an older value back on screen.
   const fieldSeq = new Map<string, number>();
+  // A `saved` view shown as pending because our edits were still unanswered: if it turns out to
+  // include every one of them (its seq is at least theirs), the answers make it saved after all.
+  let savedViewSeq: number | null = null;
+  let lastAckSeq = -1;
   const newer = (name: string, seq: number) => (fieldSeq.get(name) ?? -1) <= seq;
 
   const mergeIncoming = (fields: SectionData, seq: number): SectionData => {
@@ -94,6 +98,7 @@ export function createSectionStore(): SectionStore {
         const left = (unacked.get(name) ?? 1) - 1;
         if (left > 0) {
           unacked.set(name, left);
+          if (seq < Number.MAX_SAFE_INTEGER) lastAckSeq = Math.max(lastAckSeq, seq);
           continue;
         }
         unacked.delete(name);
@@ -102,6 +107,7 @@ export function createSectionStore(): SectionStore {
           fieldSeq.set(name, seq);
           refused.delete(name);
         } else refused.add(name);
+        if (seq < Number.MAX_SAFE_INTEGER) lastAckSeq = Math.max(lastAckSeq, seq);
         const h = held.get(name);
         held.delete(name);
         // Another tab's edit that the worker applied after ours wins, as it did in the worker; so
@@ -112,12 +118,23 @@ export function createSectionStore(): SectionStore {
           refused.delete(name);
         }
       }
-      if (Object.keys(resolved).length > 0)
-        store.setState((s) => ({ data: { ...s.data, ...resolved } }));
+      const nowSaved =
+        savedViewSeq !== null &&
+        unacked.size === 0 &&
+        refused.size === 0 &&
+        savedViewSeq >= lastAckSeq &&
+        store.getState().status === SAVE_STATUS.pending;
+      if (nowSaved) savedViewSeq = null;
+      if (Object.keys(resolved).length > 0 || nowSaved)
+        store.setState((s) => ({
+          data: { ...s.data, ...resolved },
+          ...(nowSaved ? { status: SAVE_STATUS.saved } : {}),
+        }));
     },
     reopened(view: SectionView) {
       // A new worker (its numbers start again): what it opened is the whole truth.
       fieldSeq.clear();
+      lastAckSeq = -1;
       this.view(view, 0);
     },
     patch(fields: SectionData, seq: number) {
@@ -126,6 +143,7 @@ export function createSectionStore(): SectionStore {
     },
     view(view: SectionView, seq: number) {
       const next = mergeIncoming(view.data, seq);
+      savedViewSeq = view.status === SAVE_STATUS.saved && unacked.size > 0 ? seq : null;
       store.setState((s) => {
         const data: SectionData = { ...next };
         // Fields that stay as shown: still being typed, or newer than this view.
