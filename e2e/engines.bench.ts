@@ -3,6 +3,7 @@
 import type { Page } from '@playwright/test';
 import { FIELD, onDevice, percentile } from './durability-fixtures.ts';
 import { openSection, test } from './fixtures.ts';
+import { restartInPage } from './restart-probe.ts';
 
 /** MPFS_BENCH_QUICK=1 (`npm run bench -- --quick`): a short run, so the bench can't rot. */
 const QUICK = process.env.MPFS_BENCH_QUICK === '1';
@@ -11,21 +12,7 @@ const EDITS = QUICK ? 8 : 40;
 
 /** terminate → the tab's connection answers with a new worker id, in ms. */
 async function restartMs(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const sync = (
-      window as unknown as {
-        __mpfsSync: { terminateWorker(): Promise<boolean>; workerId(): Promise<string | null> };
-      }
-    ).__mpfsSync;
-    const before = await sync.workerId();
-    const start = performance.now();
-    await sync.terminateWorker();
-    for (;;) {
-      const now = await sync.workerId();
-      if (now && now !== before) return performance.now() - start;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  });
+  return page.evaluate(restartInPage);
 }
 
 /** Types one character in `from`; every other tab reports when its field shows it (epoch ms). */

@@ -41,6 +41,16 @@ async function openDedicated(context: BrowserContext, planId: string) {
   return page;
 }
 
+/** A fallback tab and a normal tab on one plan, in either order (whose engine starts first). */
+async function openPair(context: BrowserContext, planId: string, dedicatedFirst: boolean) {
+  if (dedicatedFirst) {
+    const dedicated = await openDedicated(context, planId);
+    return { dedicated, normal: await openSection(context, planId) };
+  }
+  const normal = await openSection(context, planId);
+  return { dedicated: await openDedicated(context, planId), normal };
+}
+
 /** Outbox records of this plan on the device that the page's worker wrote. */
 async function outboxOf(page: Page, planId: string): Promise<number> {
   const owner = await hooks.workerId(page);
@@ -103,15 +113,7 @@ test('R23 (a): text typed in a ?sync=dedicated tab never overwrites newer text t
   const outcomes: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const planId = await createPlan(user);
-    // Both orders: the fallback tab first (its engine started first) and the normal tab first.
-    const dedicatedFirst = round % 2 === 1;
-    const first = dedicatedFirst
-      ? await openDedicated(context, planId)
-      : await openSection(context, planId);
-    const second = dedicatedFirst
-      ? await openSection(context, planId)
-      : await openDedicated(context, planId);
-    const [dedicated, normal] = dedicatedFirst ? [first, second] : [second, first];
+    const { dedicated, normal } = await openPair(context, planId, round % 2 === 1);
     const older = `older text, typed in the dedicated tab (${round})`;
     const newer = `newer text, typed in the normal tab (${round})`;
     await dedicated.getByLabel(CONCERNS).fill(older);
@@ -146,14 +148,7 @@ test('R23 (b): a ?sync=dedicated tab and a normal tab show the same text and nev
   const problems: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const planId = await createPlan(user);
-    const dedicatedFirst = round % 2 === 1;
-    const first = dedicatedFirst
-      ? await openDedicated(context, planId)
-      : await openSection(context, planId);
-    const second = dedicatedFirst
-      ? await openSection(context, planId)
-      : await openDedicated(context, planId);
-    const [dedicated, normal] = dedicatedFirst ? [first, second] : [second, first];
+    const { dedicated, normal } = await openPair(context, planId, round % 2 === 1);
 
     // What one tab types, the other shows.
     await dedicated.getByLabel(FIELD).fill(`from the dedicated tab (${round})`);

@@ -13,6 +13,7 @@ import {
   type Browser,
   type Proc,
 } from './harness.ts';
+import { restartInPage } from '../e2e/restart-probe.ts';
 
 const RESTARTS = 5;
 const EDITS = 40;
@@ -20,21 +21,7 @@ const EDITS = 40;
 /** terminate → this window's connection answers with a new worker id, in ms. */
 async function restartMs(browser: Browser): Promise<number> {
   // WebDriver's Execute Script awaits the promise the script returns.
-  return (await browser.execute(async () => {
-    const sync = (
-      window as unknown as {
-        __mpfsSync: { terminateWorker(): Promise<boolean>; workerId(): Promise<string | null> };
-      }
-    ).__mpfsSync;
-    const before = await sync.workerId();
-    const start = performance.now();
-    await sync.terminateWorker();
-    for (;;) {
-      const now = await sync.workerId();
-      if (now && now !== before) return performance.now() - start;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  })) as number;
+  return (await browser.execute(restartInPage)) as number;
 }
 
 const watch = (browser: Browser, want: string) =>
