@@ -1,4 +1,4 @@
-// The walking skeleton's user journey (issue 3): account → plan → two tabs → type → saved → reload.
+// The walking skeleton's user journey: account → plan → two tabs → type → saved → reload.
 import type { Page } from '@playwright/test';
 import { expect, expectSaved, saveStatus, test } from './fixtures.ts';
 

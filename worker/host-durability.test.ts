@@ -1,4 +1,4 @@
-// The host's durability and failure handling (issue 5), with the in-memory API and store under
+// The host's durability and failure handling (docs/durability.md), with the in-memory API and store under
 // fake timers. Rule numbers (R1…) refer to docs/single-writer.md.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryApi } from './adapters/memory-api.ts';

@@ -1,6 +1,6 @@
-// Liveness through Web Locks (see /work/shared/browser-facts.md: a MessagePort never tells the
-// worker that a tab closed, but a lock the tab held is granted to the worker 12–35 ms after the
-// tab goes away, crashes included).
+// Liveness through Web Locks: a MessagePort never tells the worker that a tab closed, but a lock
+// the tab held is granted to the worker tens of milliseconds after the tab goes away, crashes
+// included (checked in e2e/web-locks.spec.ts).
 import { tabLockName, workerLockName } from '../protocol.ts';
 import type { EngineLock, Liveness } from '../ports.ts';
 

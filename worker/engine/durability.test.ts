@@ -1,4 +1,4 @@
-// The engine's durability rules, one pure step at a time (issue 5): Retry-After and online (R10),
+// The engine's durability rules, one pure step at a time (docs/durability.md): Retry-After and online (R10),
 // idempotent mutation ids (R18) and retirement in favour of a newer worker (R20). Rule numbers
 // refer to docs/single-writer.md.
 import { describe, expect, it } from 'vitest';
