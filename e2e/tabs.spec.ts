@@ -103,3 +103,58 @@ test('ten tabs typing into one field converge on one value', async ({ browser, b
   for (const tab of tabs) await expect(tab.getByLabel(FIELD)).toHaveValue(value as string);
   await device.close();
 });
+
+test('R1, R21: two tabs typing into one field at once keep both their words', async ({
+  browser,
+  browserName,
+}) => {
+  // Firefox over BiDi: key input to a tab behind the front one never arrives (docs/testing.md).
+  test.skip(browserName === 'firefox', 'key input to a tab behind the front one never arrives');
+  const user = await createUser();
+  const planId = await createPlan(user);
+  const device = await openDevice(browser, user);
+  const [a, b] = [await openSection(device, planId), await openSection(device, planId)];
+  await a.getByLabel(FIELD).fill('START END');
+  await expect(b.getByLabel(FIELD)).toHaveValue('START END');
+
+  // Each round: tab A types at the start, tab B at the end, at the same moment (R1: one field,
+  // two tabs; each keystroke carries the value it was typed on, R21).
+  const words: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    const [wa, wb] = [`alpha${round} `, ` bravo${round}`];
+    words.push(wa.trim(), wb.trim());
+    await a.getByLabel(FIELD).focus();
+    await a.keyboard.press('Control+Home');
+    await b.getByLabel(FIELD).focus();
+    await b.keyboard.press('Control+End');
+    await Promise.all([a.keyboard.type(wa, { delay: 10 }), b.keyboard.type(wb, { delay: 10 })]);
+    // Both tabs end on one value.
+    await expect(async () => {
+      const [va, vb] = [
+        await a.getByLabel(FIELD).inputValue(),
+        await b.getByLabel(FIELD).inputValue(),
+      ];
+      expect(va).toBe(vb);
+    }).toPass();
+  }
+  await expectSaved(a);
+  await expectSaved(b);
+  const saved = await serverSection(user, planId, 'section-one');
+  const value = String(saved?.data.motivation ?? '');
+  const typed = `START END${words.join('')}`;
+  // Every typed character is there (counted, spaces aside), whatever order they merged in.
+  const count = (text: string) => {
+    const n = new Map<string, number>();
+    for (const ch of text.replace(/\s/g, '')) n.set(ch, (n.get(ch) ?? 0) + 1);
+    return n;
+  };
+  const have = count(value);
+  let missing = 0;
+  for (const [ch, n] of count(typed)) missing += Math.max(0, n - (have.get(ch) ?? 0));
+  console.log(
+    `two tabs, one field: ${missing} of ${typed.replace(/\s/g, '').length} typed characters missing, saved ${JSON.stringify(value)}`,
+  );
+  expect(missing).toBe(0);
+  for (const word of [...words, 'START', 'END']) expect(value).toContain(word);
+  await device.close();
+});
