@@ -10,7 +10,7 @@ import { MemoryLocks } from './adapters/memory-locks.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
 import { ENGINE_LOCK, webEngineLock } from './adapters/web-locks.ts';
 import { SAVE_DEBOUNCE_MS } from './engine/index.ts';
-import type { EngineTransport } from './engine-lock.ts';
+import { STEAL_AFTER_MS, type EngineTransport } from './engine-lock.ts';
 import { SyncHost } from './host.ts';
 import { HANDOVER_GRACE_MS, LIFE_CHECK_MS } from './lifecycle.ts';
 import { PROTOCOL_VERSION, type TabEvent } from './protocol.ts';
@@ -206,9 +206,32 @@ describe('R23: one engine per profile, whatever the transport', () => {
       answered = true;
       return t;
     });
-    await advance(10_000);
+    await advance(STEAL_AFTER_MS - 100);
     expect(answered).toBe(false);
     release();
     expect((await tab).answer.ok).toBe(true);
+  });
+
+  it('a holder that answers nobody (frozen, e.g. in a back-forward cache) has the lock taken from it', async () => {
+    const p = profile();
+    const holder = p.locks
+      .asLockManager()
+      .request(ENGINE_LOCK, () => new Promise<void>(() => {}))
+      .then(
+        () => 'released',
+        (error: unknown) => (error instanceof DOMException ? error.name : 'other'),
+      );
+    const engine = p.engine('late', 'shared');
+    let answered = false;
+    const tab = hello(engine.host, 'A').then((t) => {
+      answered = true;
+      return t;
+    });
+    await advance(STEAL_AFTER_MS - 100);
+    expect(answered).toBe(false);
+    await advance(200);
+    expect((await tab).answer.ok).toBe(true);
+    // The frozen holder's request ends as a steal ends it: it learns it lost once it runs again.
+    expect(await holder).toBe('AbortError');
   });
 });

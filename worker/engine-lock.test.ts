@@ -5,6 +5,7 @@ import {
   engineLockStep,
   initialEngineLock,
   outranks,
+  STEAL_AFTER_MS,
   type EngineLockInput,
   type EngineLockState,
   type EngineRank,
@@ -121,5 +122,39 @@ describe('R23: one engine per profile', () => {
 
   it('ignores its own announcement', () => {
     expect(run(initialEngineLock(shared), peer({ workerId: 'shared-1' })).effects).toEqual([]);
+  });
+
+  it('a holder that answered nobody within STEAL_AFTER_MS is frozen: the waiting engine steals', () => {
+    expect(STEAL_AFTER_MS).toBeGreaterThan(0);
+    const waiting = initialEngineLock(dedicated);
+    expect(run(waiting, { type: 'unanswered' }).effects).toEqual([{ type: 'steal' }]);
+    // A holder that spoke up is alive: the ranks decide, nothing is taken from it.
+    const heard = run(waiting, peer({ workerId: 'shared-2' }));
+    expect(run(heard.state, { type: 'unanswered' }).effects).toEqual([]);
+    // Once it writes (or retired), the timer means nothing.
+    const writer = run(waiting, { type: 'granted' });
+    expect(run(writer.state, { type: 'unanswered' }).effects).toEqual([]);
+  });
+
+  it('a writer whose lock was stolen contends again and meets the taker by rank', () => {
+    const writer = run(
+      initialEngineLock(shared),
+      { type: 'granted' },
+      peer({ workerId: 'x', transport: 'dedicated' }),
+    );
+    const stolen = run(writer.state, { type: 'stolen' });
+    expect(stolen.state.role).toBe('contending');
+    expect(stolen.state.heard).toEqual([]);
+    expect(stolen.effects).toEqual([{ type: 'request' }, { type: 'announce' }]);
+    // The taker (a dedicated engine) answers: the SharedWorker outranks it and takes it back.
+    const taker = peer({ workerId: 'dedicated-9', transport: 'dedicated', startedAt: 5_000 });
+    const after = run(stolen.state, taker, { type: 'granted' });
+    expect(after.state.role).toBe('writer');
+    // A taker that outranks it (a newer copy) retires it instead.
+    const newer = run(stolen.state, peer({ workerId: 'shared-9', startedAt: 5_000 }));
+    expect(newer.state.role).toBe('retired');
+    expect(newer.effects.map((e) => e.type)).toContain('release');
+    // Only a writer can be stolen from.
+    expect(run(initialEngineLock(shared), { type: 'stolen' }).effects).toEqual([]);
   });
 });

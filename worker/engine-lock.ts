@@ -65,7 +65,19 @@ export interface EngineLockState {
   reason: RetireReason | null;
 }
 
-export type EngineLockInput = { type: 'granted' } | { type: 'peer'; peer: PeerAnnounce };
+export type EngineLockInput =
+  | { type: 'granted' }
+  | { type: 'peer'; peer: PeerAnnounce }
+  /** STEAL_AFTER_MS since it asked, and the lock is still another's. */
+  | { type: 'unanswered' }
+  /** Another engine took the lock from this one (`steal`). */
+  | { type: 'stolen' };
+
+/**
+ * R23: a holder that answers nobody for this long is frozen (e.g. kept in WebKit's back-forward
+ * cache with its locks): the waiting engine takes the lock from it. Under the hello's retries.
+ */
+export const STEAL_AFTER_MS = 1_500;
 
 export type EngineLockEffect =
   /** Say who we are on the workers' channel. */
@@ -77,7 +89,11 @@ export type EngineLockEffect =
   /** Give the lock up (or the request for it): the winner is waiting. */
   | { type: 'release' }
   /** An engine this one outranks: adopt its unsaved edits once it is gone (R20, R21). */
-  | { type: 'adopt-when-gone'; workerId: string };
+  | { type: 'adopt-when-gone'; workerId: string }
+  /** Take the lock from a holder that never answered (Web Locks' `steal`). */
+  | { type: 'steal' }
+  /** Ask for the lock again (it was taken from us): ranks decide once the holder answers. */
+  | { type: 'request' };
 
 export function initialEngineLock(me: EngineRank): EngineLockState {
   return { me, role: 'contending', heard: [], reason: null };
@@ -94,6 +110,19 @@ export function engineLockStep(
     return {
       state: { ...state, role: 'writer' },
       effects: [{ type: 'serve' }, { type: 'announce' }],
+    };
+  }
+  if (input.type === 'unanswered') {
+    // Nobody spoke up since we asked: a live holder would have answered our announcement.
+    if (state.role !== 'contending' || state.heard.length > 0) return { state, effects: [] };
+    return { state, effects: [{ type: 'steal' }] };
+  }
+  if (input.type === 'stolen') {
+    // Thawed (or merely slow): contend again and meet the taker as any two engines do.
+    if (state.role !== 'writer') return { state, effects: [] };
+    return {
+      state: { ...state, role: 'contending', heard: [] },
+      effects: [{ type: 'request' }, { type: 'announce' }],
     };
   }
   const peer = rankOf(input.peer);

@@ -35,6 +35,7 @@ import {
   type PlanFeed,
 } from './freshener.ts';
 import {
+  STEAL_AFTER_MS,
   engineLockStep,
   initialEngineLock,
   type EngineLockEffect,
@@ -231,6 +232,8 @@ export class SyncHost {
   /** R23: whether this engine writes for the profile (worker/engine-lock.ts decides). */
   private lockState: EngineLockState;
   private lockHandle: { release(): void } | null = null;
+  /** R23: fires STEAL_AFTER_MS after asking for the lock, for a holder that never answers. */
+  private stealTimer: TimerHandle | null = null;
   /** Resolves once the lock is ours (true) or another engine outranks this one (false). */
   private readonly decided: Promise<boolean>;
   private decide: (serving: boolean) => void = () => {};
@@ -398,6 +401,7 @@ export class SyncHost {
     // R23: a worker that stops (dies) frees the profile's engine lock, as its end would.
     this.lockHandle?.release();
     this.lockHandle = null;
+    if (this.stealTimer) this.clock.clearTimeout(this.stealTimer);
     for (const { handle } of this.timers.values()) this.clock.clearTimeout(handle);
     this.timers.clear();
     for (const handle of this.refreshTimers.values()) this.clock.clearTimeout(handle);
@@ -748,8 +752,7 @@ export class SyncHost {
       this.liveness.holdWorker(this.workerId);
       // R23: only the engine holding the profile's lock adopts and takes edits.
       this.announceSelf();
-      if (this.engineLock)
-        this.lockHandle = this.engineLock.request(() => this.stepLock({ type: 'granted' }));
+      if (this.engineLock) this.requestLock(false);
       else this.stepLock({ type: 'granted' });
       if (!(await this.decided)) return;
       // Records of a worker that still runs (another script version during a deploy) stay its
@@ -871,9 +874,34 @@ export class SyncHost {
         case 'adopt-when-gone':
           this.adoptWhenGone(effect.workerId);
           break;
+        case 'steal':
+          this.lockHandle?.release();
+          this.requestLock(true);
+          break;
+        case 'request':
+          this.requestLock(false);
+          break;
       }
     }
     return effects;
+  }
+
+  /** Asks for the engine lock (or takes it, `steal`); a plain ask may steal later (R23). */
+  private requestLock(steal: boolean): void {
+    if (!this.engineLock || this.stopped) return;
+    if (this.stealTimer) this.clock.clearTimeout(this.stealTimer);
+    this.stealTimer = null;
+    this.lockHandle = this.engineLock.request(() => this.stepLock({ type: 'granted' }), {
+      steal,
+      onLost: () => {
+        if (!this.stopped) this.stepLock({ type: 'stolen' });
+      },
+    });
+    if (!steal)
+      this.stealTimer = this.clock.setTimeout(() => {
+        this.stealTimer = null;
+        if (!this.stopped) this.stepLock({ type: 'unanswered' });
+      }, STEAL_AFTER_MS);
   }
 
   private announceSelf(): void {

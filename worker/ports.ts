@@ -136,5 +136,12 @@ export interface Liveness {
  * `release()` (which also withdraws a request not granted yet) or the engine ends.
  */
 export interface EngineLock {
-  request(onGranted: () => void): { release(): void };
+  /**
+   * Asks for the lock; `steal` takes it from its holder at once (R23: a frozen holder). `onLost`:
+   * the lock, once granted, was taken by another engine's steal.
+   */
+  request(
+    onGranted: () => void,
+    options?: { steal?: boolean; onLost?: () => void },
+  ): { release(): void };
 }

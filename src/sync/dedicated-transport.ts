@@ -57,16 +57,20 @@ function direct(worker: Worker, onEvent: (event: TabEvent) => void): Endpoint {
   return {
     session: session as unknown as WorkerSessionApi,
     listener: Comlink.proxy(onEvent),
-    dispose: () => session[Comlink.releaseProxy](),
+    // Not released: Comlink's release makes the worker drop its one listener (expose on self), so
+    // after a hello that timed out (e.g. while the engine waits for its lock, R23) the leader tab
+    // could never reach its worker again.
+    dispose: () => {},
   };
 }
 
 export function dedicatedTransport(tabId: string): Transport {
   return {
-    // Followers ask over the bus, where nobody may answer while a new leader starts; once handed
-    // over (R23), the SharedWorker gets the usual time (it may be starting up).
+    // Followers ask over the bus, where nobody may answer while a new leader starts. The leader's
+    // own worker and, once handed over (R23), the SharedWorker get the usual time: either may be
+    // starting up or waiting for the engine lock (up to STEAL_AFTER_MS, worker/engine-lock.ts).
     get helloTimeoutMs() {
-      return handedOver ? undefined : 1_000;
+      return handedOver || leader ? undefined : 1_000;
     },
     async open(onEvent) {
       // R23: the SharedWorker writes for this profile; this tab is one of its tabs now.

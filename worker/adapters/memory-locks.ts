@@ -1,26 +1,28 @@
 // An in-memory Web Locks manager for Node tests: exclusive locks granted in request order,
-// `ifAvailable`, `signal` and `query()` — enough for the writer lock (R19), the liveness locks and
-// `withWebLock`, with real exclusion (a second holder waits until the first one's task settles).
+// `ifAvailable`, `signal`, `steal` and `query()` — enough for the writer lock (R19), the liveness
+// locks, the engine lock (R23) and `withWebLock`, with real exclusion (a second holder waits until
+// the first one's task settles, or steals it: the first one's request then rejects).
 
 type Callback = (lock: { name: string } | null) => unknown;
 interface Waiter {
   name: string;
   run: () => void;
 }
+interface Holder {
+  /** Rejects the holder's request, as a steal does. */
+  abort: () => void;
+}
+type Options = { ifAvailable?: boolean; signal?: AbortSignal; steal?: boolean };
 
 export class MemoryLocks {
-  private readonly held = new Set<string>();
+  private readonly held = new Map<string, Holder>();
   private readonly queue: Waiter[] = [];
 
   request(name: string, callback: Callback): Promise<unknown>;
+  request(name: string, options: Options, callback: Callback): Promise<unknown>;
   request(
     name: string,
-    options: { ifAvailable?: boolean; signal?: AbortSignal },
-    callback: Callback,
-  ): Promise<unknown>;
-  request(
-    name: string,
-    optionsOrCallback: { ifAvailable?: boolean; signal?: AbortSignal } | Callback,
+    optionsOrCallback: Options | Callback,
     maybeCallback?: Callback,
   ): Promise<unknown> {
     const options = typeof optionsOrCallback === 'function' ? {} : optionsOrCallback;
@@ -31,16 +33,34 @@ export class MemoryLocks {
       const waiter: Waiter = {
         name,
         run: () => {
-          this.held.add(name);
+          let settled = false;
+          const holder: Holder = {
+            abort: () => {
+              settled = true;
+              reject(new DOMException('stolen', 'AbortError'));
+            },
+          };
+          this.held.set(name, holder);
           void Promise.resolve()
             .then(() => callback({ name }))
-            .then(resolve, reject)
+            .then(
+              (value) => !settled && resolve(value),
+              (error: unknown) => !settled && reject(error),
+            )
             .finally(() => {
+              // A stolen lock is another's now: only its own holder frees it.
+              if (this.held.get(name) !== holder) return;
               this.held.delete(name);
               this.grant();
             });
         },
       };
+      if (options.steal) {
+        this.held.get(name)?.abort();
+        this.held.delete(name);
+        waiter.run();
+        return;
+      }
       options.signal?.addEventListener('abort', () => {
         const i = this.queue.indexOf(waiter);
         if (i < 0) return;
@@ -54,7 +74,7 @@ export class MemoryLocks {
 
   query(): Promise<{ held: { name: string }[]; pending: { name: string }[] }> {
     return Promise.resolve({
-      held: [...this.held].map((name) => ({ name })),
+      held: [...this.held.keys()].map((name) => ({ name })),
       pending: this.queue.map((w) => ({ name: w.name })),
     });
   }

@@ -48,20 +48,28 @@ export const ENGINE_LOCK = 'mpfs-engine';
 /** The engine lock through Web Locks (MemoryLocks in Node tests). */
 export function webEngineLock(locks: LockManager, name = ENGINE_LOCK): EngineLock {
   return {
-    request(onGranted) {
+    request(onGranted, options = {}) {
       const controller = new AbortController();
       let release = () => {};
+      let granted = false;
       const held = new Promise<void>((resolve) => (release = resolve));
+      // Web Locks refuse `signal` together with `steal`; a steal is granted at once anyway.
+      const lockOptions: LockOptions = options.steal
+        ? { steal: true }
+        : { signal: controller.signal };
       locks
-        .request(name, { signal: controller.signal }, () => {
+        .request(name, lockOptions, () => {
+          granted = true;
           onGranted();
           return held;
         })
         .catch(() => {
-          // Withdrawn before it was granted (release()): nothing was held.
+          // Before the grant: withdrawn (release()). After it: another engine stole it (R23).
+          if (granted) options.onLost?.();
         });
       return {
         release() {
+          granted = false;
           controller.abort();
           release();
         },
