@@ -196,11 +196,21 @@ export const statesSeen = (browser: Browser) =>
 /** Opens the plan's section in the current window and waits for its fields. */
 export async function openSection(device: Device, planId: string, key = 'section-one') {
   await device.browser.url(`${device.url}/plans/${planId}/${key}`);
-  await device.browser.waitUntil(
-    () =>
-      device.browser.execute(() => document.querySelector('main textarea, main input') !== null),
-    { timeoutMsg: 'the section editor never showed its fields' },
-  );
+  // Generous: a wait, not a timing check (the engine may first wait for its lock, R23).
+  const shown = await device.browser
+    .waitUntil(
+      () =>
+        device.browser.execute(() => document.querySelector('main textarea, main input') !== null),
+      { timeout: 15_000 },
+    )
+    .then(
+      () => true,
+      () => false,
+    );
+  if (!shown) {
+    const text = await device.browser.execute(() => document.body.innerText.slice(-300));
+    throw new Error(`the section editor never showed its fields; the page shows: ${text}`);
+  }
 }
 
 /** Opens a second window of the same browser on the section; returns its handle. */

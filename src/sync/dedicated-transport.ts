@@ -66,11 +66,11 @@ function direct(worker: Worker, onEvent: (event: TabEvent) => void): Endpoint {
 
 export function dedicatedTransport(tabId: string): Transport {
   return {
-    // Followers ask over the bus, where nobody may answer while a new leader starts. The leader's
-    // own worker and, once handed over (R23), the SharedWorker get the usual time: either may be
-    // starting up or waiting for the engine lock (up to STEAL_AFTER_MS, worker/engine-lock.ts).
+    // Followers ask over the bus, where nobody may answer while a new leader starts; once handed
+    // over (R23), the SharedWorker gets the usual time (it may be starting up). The leader's own
+    // worker gets 1 s an attempt too: a hello it missed is asked again, not waited for.
     get helloTimeoutMs() {
-      return handedOver || leader ? undefined : 1_000;
+      return handedOver ? undefined : 1_000;
     },
     async open(onEvent) {
       // R23: the SharedWorker writes for this profile; this tab is one of its tabs now.
