@@ -112,22 +112,8 @@ async function main() {
   }
   resolveReady(nodeListener(local.app.fetch));
 
-  const shownHost =
-    host === 'localhost' || host === '127.0.0.1' || host === '::1' ? 'localhost' : host;
-  // One write, so whoever watches for the URL also has the data folder line (tests read both).
-  console.log(
-    `myplanforsuccess is running at http://${shownHost}:${bound.port}\n` +
-      `Data is kept in ${local.dataDir} (delete that folder to start over).`,
-  );
-  if (!existsSync(path.join(staticDir, 'index.html')))
-    console.log(
-      `The app is not built yet (no ${path.join(staticDir, 'index.html')}): run npm run build. The API works meanwhile.`,
-    );
-  if (testHooks)
-    console.log(
-      `Test hooks are on (TEST_HOOKS=1): /__test/*, with the header X-Test-Hooks-Secret set to the contents of ${path.join(local.dataDir, TEST_HOOKS_SECRET_FILE)}.`,
-    );
-
+  // Before the ready line: a stop signalled as soon as it is printed must still close the
+  // database cleanly (an unhandled SIGTERM would end the process with PGlite open).
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -156,6 +142,22 @@ async function main() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const shownHost =
+    host === 'localhost' || host === '127.0.0.1' || host === '::1' ? 'localhost' : host;
+  // One write, so whoever watches for the URL also has the data folder line (tests read both).
+  console.log(
+    `myplanforsuccess is running at http://${shownHost}:${bound.port}\n` +
+      `Data is kept in ${local.dataDir} (delete that folder to start over).`,
+  );
+  if (!existsSync(path.join(staticDir, 'index.html')))
+    console.log(
+      `The app is not built yet (no ${path.join(staticDir, 'index.html')}): run npm run build. The API works meanwhile.`,
+    );
+  if (testHooks)
+    console.log(
+      `Test hooks are on (TEST_HOOKS=1): /__test/*, with the header X-Test-Hooks-Secret set to the contents of ${path.join(local.dataDir, TEST_HOOKS_SECRET_FILE)}.`,
+    );
 }
 
 main().catch((error: unknown) => {
