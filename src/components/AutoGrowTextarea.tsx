@@ -1,10 +1,8 @@
 import { useLayoutEffect, useRef, type TextareaHTMLAttributes } from 'react';
-import { useKeepCaret } from './keep-caret.ts';
 
 /** A textarea as tall as its text (never shorter than `rows`), so long answers need no inner scroll. */
 export function AutoGrowTextarea(props: TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const ref = useRef<HTMLTextAreaElement>(null);
-  useKeepCaret(ref, typeof props.value === 'string' ? props.value : '');
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;

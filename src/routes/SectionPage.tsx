@@ -1,4 +1,4 @@
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/shallow';
@@ -16,7 +16,6 @@ import {
 } from '../../worker/protocol.ts';
 import { getAuthState } from '../auth.ts';
 import { AutoGrowTextarea } from '../components/AutoGrowTextarea.tsx';
-import { useKeepCaret } from '../components/keep-caret.ts';
 import { ConflictDialog } from '../components/ConflictDialog.tsx';
 import { EditorHeader } from '../components/EditorHeader.tsx';
 import { SaveStatus } from '../components/SaveStatus.tsx';
@@ -291,8 +290,6 @@ const FieldInput = memo(function FieldInput({
   const value = useStore(store, (s) => s.data[f.name]);
   const id = `field-${f.name}`;
   const text = typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value);
-  const inputRef = useRef<HTMLInputElement>(null);
-  useKeepCaret(inputRef, f.multiline ? '' : text);
   return (
     <div className="field">
       <label htmlFor={id}>{f.label}</label>
@@ -311,7 +308,6 @@ const FieldInput = memo(function FieldInput({
         />
       ) : (
         <input
-          ref={inputRef}
           id={id}
           name={f.name}
           aria-describedby={`${id}-help`}

@@ -145,22 +145,6 @@ describe('section store status (contract §4: saved means the server has every e
       message: 'The sync worker did not answer.',
     });
   });
-
-  it("R1, R21: the worker's merge of a keystroke reaches the tab that typed it, once acknowledged", () => {
-    const store = createSectionStore();
-    store.view(view({ a: 'mid' }), 0);
-    // Two keystrokes here while another tab's (seq 1) lands in between in the worker.
-    store.typed({ a: 'amid' });
-    store.typed({ a: 'abmid' });
-    store.patch({ a: 'mid!' }, 1);
-    store.view(view({ a: 'amid!' }, 'pending'), 2); // the first keystroke, merged
-    store.acknowledged({ a: 'amid' }, 2);
-    // A keystroke is still on its way: what is on screen stays.
-    expect(store.getState().data.a).toBe('abmid');
-    store.view(view({ a: 'abmid!' }, 'pending'), 3); // the second, merged
-    store.acknowledged({ a: 'abmid' }, 3);
-    expect(store.getState().data.a).toBe('abmid!');
-  });
 });
 
 // A tab typing into a just-opened section while the worker's answers (one port) and its views

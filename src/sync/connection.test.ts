@@ -66,32 +66,6 @@ afterEach(() => {
 });
 
 describe('Connection', () => {
-  it('R1, R21: a live edit carries its base the first time, so one typed on an older value merges', async () => {
-    const w = workers();
-    const connection = new Connection(w.transport, HELLO, () => {}, 'token-1');
-    expect((await connection.call('open', PLAN, 'section-one')).ok).toBe(true);
-    await connection.call('edit', PLAN, 'section-one', { motivation: 'mid' }, { motivation: null });
-    // Another tab typed "!" at the end; this one, not having seen it, types "a" at the start.
-    await connection.call(
-      'edit',
-      PLAN,
-      'section-one',
-      { motivation: 'mid!' },
-      { motivation: 'mid' },
-    );
-    const edit = await connection.call(
-      'edit',
-      PLAN,
-      'section-one',
-      { motivation: 'amid' },
-      { motivation: 'mid' },
-    );
-    expect(edit.ok).toBe(true);
-    expect(w.hosts[0]!.engineState.sections[`${PLAN}/section-one`]?.local).toEqual({
-      motivation: 'amid!',
-    });
-  });
-
   it('a call cut short by a dying worker goes to the next one, after the sections re-open', async () => {
     const w = workers();
     const connection = new Connection(w.transport, HELLO, () => {}, 'token-1');

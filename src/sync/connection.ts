@@ -124,10 +124,11 @@ export class Connection {
       if (!live.ok) return live as Answer<K>;
       // Called bare: `.apply` on a Comlink proxy would be sent to the worker as a method name.
       const method = live.value.endpoint.session[name] as (...a: unknown[]) => Promise<Answer<K>>;
-      // R1, R21: an edit always carries what it was typed on, live or resent: the worker merges
-      // one typed on a value another tab changed meanwhile instead of overwriting it.
+      // R21: an edit carries what it was typed on only when resent to a new worker; live typing
+      // between tabs of one worker stays in arrival order (R1).
+      const sent = name === 'edit' && attempt === 0 ? args.slice(0, 3) : args;
       const answer = await Promise.race([
-        timeout(method(...args), CALL_TIMEOUT_MS, name),
+        timeout(method(...sent), CALL_TIMEOUT_MS, name),
         live.value.gone,
       ]);
       // R23: that engine gave way to the SharedWorker: send it there (an edit with its base, R21).
